@@ -1,0 +1,290 @@
+//! Confirms candidates at and around anchors: whole-token key IDs, secret-shaped runs in
+//! their escaped forms, and the labels that name them. All work is bounded by the window
+//! it is given.
+
+use crate::finding::{Encoding, Span};
+use crate::rules::{self, is_base32, is_secret_char, KEY_ID_LEN, SECRET_LEN};
+
+/// Whether the byte before `pos` ends a token: start of input, a non-alphanumeric byte, or
+/// the tail of an escape (`\n`, `%3D`) that stands for one.
+fn boundary_before(text: &[u8], pos: usize) -> bool {
+    if pos == 0 {
+        return true;
+    }
+    let prev = text[pos - 1];
+    if !prev.is_ascii_alphanumeric() {
+        return true;
+    }
+    // `\nAKIA...` in a JSON string, `%3DAKIA...` in a URL.
+    (pos >= 2 && text[pos - 2] == b'\\' && prev.is_ascii_lowercase())
+        || (pos >= 3
+            && text[pos - 3] == b'%'
+            && text[pos - 2].is_ascii_hexdigit()
+            && prev.is_ascii_hexdigit())
+}
+
+/// The key ID starting at `pos`, if it is a whole token: a credential prefix, 16 base32
+/// characters, and no letter or digit glued on either side.
+pub(crate) fn key_id_at(text: &[u8], pos: usize) -> Option<Span> {
+    let end = pos + KEY_ID_LEN;
+    let cand = text.get(pos..end)?;
+    if !rules::KEY_ID_PREFIXES.iter().any(|p| cand.starts_with(&p[..])) {
+        return None;
+    }
+    if !cand[4..].iter().all(|&b| is_base32(b)) {
+        return None;
+    }
+    if !boundary_before(text, pos) || text.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    Some(Span::new(pos, end))
+}
+
+/// A maximal run of secret-alphabet characters, with escapes decoded.
+#[derive(Clone, Debug)]
+pub(crate) struct Run {
+    pub(crate) span: Span,
+    /// Decoded characters.
+    pub(crate) value: Vec<u8>,
+    pub(crate) encoding: Encoding,
+    /// `=` padding characters directly after the run (not in `span`).
+    pub(crate) padding: usize,
+}
+
+/// The character at `i` if it belongs to a secret, with the number of bytes it takes:
+/// plain, JSON's `\/`, or URL-encoded `%2F` / `%2B`.
+fn secret_char_at(text: &[u8], i: usize) -> Option<(u8, usize, Encoding)> {
+    let b = text[i];
+    if is_secret_char(b) {
+        return Some((b, 1, Encoding::Plain));
+    }
+    match (b, text.get(i + 1), text.get(i + 2)) {
+        (b'\\', Some(b'/'), _) => Some((b'/', 2, Encoding::JsonEscaped)),
+        (b'%', Some(b'2'), Some(b'F' | b'f')) => Some((b'/', 3, Encoding::UrlEncoded)),
+        (b'%', Some(b'2'), Some(b'B' | b'b')) => Some((b'+', 3, Encoding::UrlEncoded)),
+        _ => None,
+    }
+}
+
+/// Bytes to skip at a non-secret byte: a whole escape sequence, so that its tail (`n` of
+/// `\n`, `3D` of `%3D`) is not taken as the start of a run.
+fn boundary_len(text: &[u8], i: usize) -> usize {
+    match text[i] {
+        b'\\' if i + 1 < text.len() => 2,
+        b'%' if text.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && text.get(i + 2).is_some_and(u8::is_ascii_hexdigit) =>
+        {
+            3
+        }
+        _ => 1,
+    }
+}
+
+/// Calls `f` with every run in `text[window]` whose decoded length satisfies `want_len`.
+/// `window` must start at a line start, so that no run is cut at its beginning.
+pub(crate) fn runs(
+    text: &[u8],
+    window: Span,
+    want_len: impl Fn(usize) -> bool,
+    mut f: impl FnMut(Run),
+) {
+    let end = window.end.min(text.len());
+    let mut i = window.start;
+    while i < end {
+        if secret_char_at(text, i).is_none() {
+            i += boundary_len(text, i);
+            continue;
+        }
+        let start = i;
+        let mut len = 0;
+        let mut encoding = Encoding::Plain;
+        // Runs may run past the window's end: the window bounds where runs start.
+        while i < text.len() {
+            match secret_char_at(text, i) {
+                Some((_, n, e)) => {
+                    if e != Encoding::Plain {
+                        encoding = e;
+                    }
+                    len += 1;
+                    i += n;
+                }
+                None => break,
+            }
+        }
+        if want_len(len) {
+            let mut value = Vec::with_capacity(len);
+            let mut j = start;
+            while j < i {
+                let (c, n, _) = secret_char_at(text, j).expect("decoded once already");
+                value.push(c);
+                j += n;
+            }
+            let padding = text[i..].iter().take(2).take_while(|&&b| b == b'=').count();
+            f(Run { span: Span::new(start, i), value, encoding, padding });
+        }
+    }
+}
+
+/// Whether a run has the length of a secret or of a base64-encoded secret.
+pub(crate) fn secret_sized(len: usize) -> bool {
+    len == SECRET_LEN || len == BASE64_SECRET_LEN || len >= rules::MIN_SESSION_TOKEN_LEN
+}
+
+/// A 40-byte secret in base64 is 54 characters, then `==`.
+pub(crate) const BASE64_SECRET_LEN: usize = 54;
+
+/// The secret a run stands for, decoding a base64-wrapped one, if it is plausible.
+pub(crate) fn secret_value(run: &Run) -> Option<(Vec<u8>, Encoding)> {
+    match run.value.len() {
+        SECRET_LEN if rules::is_plausible_secret(&run.value) => {
+            Some((run.value.clone(), run.encoding))
+        }
+        BASE64_SECRET_LEN if run.encoding == Encoding::Plain => {
+            let decoded = crate::decode::base64(&run.value)?;
+            rules::is_plausible_secret(&decoded).then_some((decoded, Encoding::Base64))
+        }
+        _ => None,
+    }
+}
+
+/// The name a value is assigned to, looking back from the value's first byte:
+/// `aws_secret_access_key = "...`, `"SecretAccessKey": "...`, `<AWSSecretKey>...`,
+/// `--aws-secret-access-key ...`, or a YAML key on the line above.
+pub(crate) fn label_before(text: &[u8], pos: usize) -> Option<Span> {
+    let floor = pos.saturating_sub(160);
+    let mut i = pos;
+    let skip_quotes_and_space = |mut i: usize, allow_newline: bool| -> usize {
+        let mut newlines = 0;
+        while i > floor {
+            match text[i - 1] {
+                b'"' | b'\'' | b'`' | b' ' | b'\t' | b'\\' => i -= 1,
+                b'\n' | b'\r' if allow_newline && newlines < 2 => {
+                    newlines += u32::from(text[i - 1] == b'\n');
+                    i -= 1;
+                }
+                _ => break,
+            }
+        }
+        i
+    };
+    let after_space = skip_quotes_and_space(i, true);
+    let crossed_line = text[after_space..pos].contains(&b'\n');
+    i = after_space;
+    // The separator.
+    let sep_end = i;
+    if i >= floor + 3 && text[i - 3] == b'%' && matches!(&text[i - 2..i], b"3D" | b"3d" | b"3A" | b"3a") {
+        i -= 3;
+    } else if i > floor && matches!(text[i - 1], b'=' | b':' | b'>') {
+        i -= 1;
+        // `=>`, `:=`, `==`
+        if i > floor && matches!(text[i - 1], b'=' | b':') {
+            i -= 1;
+        }
+    } else if !crossed_line && i < pos && i > floor && text[i - 1].is_ascii_alphanumeric() {
+        // `--aws-secret-access-key VALUE`: a flag followed by a space.
+    } else {
+        return None;
+    }
+    if crossed_line && !matches!(text[sep_end - 1], b':' | b'=') {
+        return None;
+    }
+    i = skip_quotes_and_space(i, false);
+    let name_end = i;
+    while i > floor
+        && (text[i - 1].is_ascii_alphanumeric() || matches!(text[i - 1], b'_' | b'-' | b'.' | b' '))
+    {
+        i -= 1;
+    }
+    // Trim spaces, keep multi-word labels ("Secret access key").
+    while i < name_end && text[i] == b' ' {
+        i += 1;
+    }
+    (i < name_end).then_some(Span::new(i, name_end))
+}
+
+/// Letters and digits of a label, lower-cased: `aws_secret_access_key` -> `awssecretaccesskey`.
+pub(crate) fn normalize_label(label: &[u8]) -> String {
+    label
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(|b| char::from(b.to_ascii_lowercase()))
+        .collect()
+}
+
+/// Whether "aws" or "amazon" appears, as a word part, in the lines before `pos` (at most
+/// `lines` of them, at most 2 KiB back) or on the same line: `secret_key` is an AWS secret
+/// in an `aws:` block or a `[aws]` section.
+pub(crate) fn has_aws_context(text: &[u8], pos: usize, lines: usize) -> bool {
+    let floor = pos.saturating_sub(2048);
+    let mut start = pos;
+    let mut seen = 0;
+    while start > floor {
+        if text[start - 1] == b'\n' {
+            seen += 1;
+            if seen > lines {
+                break;
+            }
+        }
+        start -= 1;
+    }
+    let end = memchr::memchr(b'\n', &text[pos..]).map_or(text.len(), |n| pos + n);
+    let window = &text[start..end];
+    window.windows(3).enumerate().any(|(i, w)| {
+        w.eq_ignore_ascii_case(b"aws") && (i == 0 || !window[i - 1].is_ascii_lowercase())
+    }) || window
+        .windows(6)
+        .any(|w| w.eq_ignore_ascii_case(b"amazon"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(text: &str, value_at: &str) -> Option<String> {
+        let pos = text.find(value_at).expect("value in text");
+        label_before(text.as_bytes(), pos).map(|s| text[s.start..s.end].to_string())
+    }
+
+    #[test]
+    fn labels_in_common_syntaxes() {
+        assert_eq!(label("aws_secret_access_key = VALUE", "VALUE").as_deref(), Some("aws_secret_access_key"));
+        assert_eq!(label("  \"SecretAccessKey\": \"VALUE\"", "VALUE").as_deref(), Some("SecretAccessKey"));
+        assert_eq!(label("<AWSSecretKey>VALUE</AWSSecretKey>", "VALUE").as_deref(), Some("AWSSecretKey"));
+        assert_eq!(label("export AWS_SECRET_ACCESS_KEY='VALUE'", "VALUE").as_deref(), Some("export AWS_SECRET_ACCESS_KEY"));
+        assert_eq!(label("aws --aws-secret-access-key VALUE", "VALUE").as_deref(), Some("aws --aws-secret-access-key"));
+        assert_eq!(label("secret_key:\n    VALUE", "VALUE").as_deref(), Some("secret_key"));
+        assert_eq!(label("x=1&aws_secret_access_key%3DVALUE", "VALUE").as_deref(), Some("aws_secret_access_key"));
+        assert_eq!(label("{\\\"secretAccessKey\\\":\\\"VALUE", "VALUE").as_deref(), Some("secretAccessKey"));
+        assert_eq!(label("Secret access key: VALUE", "VALUE").as_deref(), Some("Secret access key"));
+        assert_eq!(label("call(\"KEY\", \"VALUE\")", "VALUE"), None);
+        assert_eq!(label("done.\nVALUE", "VALUE"), None);
+    }
+
+    #[test]
+    fn key_ids_must_be_whole_tokens() {
+        let k = "AKIA".to_string() + "QAAAAAAAAAAAAAA2";
+        assert!(key_id_at(k.as_bytes(), 0).is_some());
+        for glued in [format!("x{k}"), format!("{k}Z"), format!("{k}2")] {
+            let pos = glued.find("AKIA").unwrap_or(0);
+            assert!(key_id_at(glued.as_bytes(), pos).is_none(), "{glued}");
+        }
+        for ok in [format!("\"{k}\""), format!("\\n{k}\\n"), format!("%3D{k}%26"), format!("_{k}_")] {
+            let pos = ok.find("AKIA").unwrap_or(0);
+            assert!(key_id_at(ok.as_bytes(), pos).is_some(), "{ok}");
+        }
+        let short = "AKIA".to_string() + "QAAAAAAAAAAAAAA";
+        assert!(key_id_at(short.as_bytes(), 0).is_none());
+        let lower = "AKIA".to_string() + "qAAAAAAAAAAAAAA2";
+        assert!(key_id_at(lower.as_bytes(), 0).is_none());
+    }
+
+    #[test]
+    fn runs_decode_escapes() {
+        let text = b"a=abc\\/def%2Bghi\\nxyz%3Dqq";
+        let mut got = Vec::new();
+        runs(text, Span::new(0, text.len()), |_| true, |r| got.push((String::from_utf8(r.value).unwrap_or_default(), r.encoding)));
+        let values: Vec<&str> = got.iter().map(|(v, _)| v.as_str()).collect();
+        assert_eq!(values, ["a", "abc/def+ghi", "xyz", "qq"]);
+        assert_eq!(got[1].1, Encoding::UrlEncoded);
+    }
+}

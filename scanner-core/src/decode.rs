@@ -1,0 +1,222 @@
+//! Decoders for the encodings credentials hide in: UTF-16 text and one level of base64.
+//! They run only where the prefilter saw an encoded anchor (or, in the exhaustive mode the
+//! tests compare against, everywhere).
+
+use crate::finding::{Encoding, Span};
+
+/// Decodes standard base64 (`+`, `/`; padding optional). `None` if a character is outside
+/// the alphabet or the length cannot be base64.
+pub(crate) fn base64(input: &[u8]) -> Option<Vec<u8>> {
+    fn val(c: u8) -> Option<u32> {
+        Some(u32::from(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        }))
+    }
+    let input = input.strip_suffix(b"==").or_else(|| input.strip_suffix(b"=")).unwrap_or(input);
+    if input.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(input.len() / 4 * 3 + 2);
+    for chunk in input.chunks(4) {
+        let mut acc = 0u32;
+        for &c in chunk {
+            acc = (acc << 6) | val(c)?;
+        }
+        let bits = chunk.len() * 6;
+        acc <<= 24 - bits;
+        let bytes = acc.to_be_bytes();
+        out.extend_from_slice(&bytes[1..1 + bits / 8]);
+    }
+    Some(out)
+}
+
+/// Is `b` a base64 character (padding excluded)?
+pub(crate) fn is_base64_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+}
+
+/// The base64 token around `pos`: the maximal run of base64 characters containing it.
+pub(crate) fn base64_token_around(text: &[u8], pos: usize) -> Span {
+    let mut start = pos;
+    while start > 0 && is_base64_char(text[start - 1]) {
+        start -= 1;
+    }
+    let mut end = pos;
+    while end < text.len() && is_base64_char(text[end]) {
+        end += 1;
+    }
+    Span::new(start, end)
+}
+
+/// Shortest base64 token that can hold a key ID (20 bytes: 27 characters unpadded).
+pub(crate) const MIN_BASE64_KEY_TOKEN: usize = 27;
+
+/// Largest UTF-16 region decoded around one anchor, in code units. Bounds the work a
+/// hostile file can cause; regions this large are cut there.
+const MAX_UTF16_UNITS: usize = 1 << 21;
+
+/// Consecutive non-ASCII code units that end a UTF-16 region: real text mixes a few of
+/// them into ASCII, binary data does not stop producing them.
+const MAX_NON_ASCII_RUN: usize = 16;
+
+/// A stretch of UTF-16 text, decoded to one byte per code unit: ASCII as is, anything else
+/// as `0xFF` (which no credential contains).
+///
+/// Code units are addressed by the position of their low (character) byte, so one reading
+/// serves both byte orders: in little-endian text the character byte comes first, in
+/// big-endian text second, and either way its partner byte is NUL.
+#[derive(Debug)]
+pub(crate) struct Utf16Region {
+    /// Offset of the first code unit's character byte in the original bytes.
+    pub(crate) origin: usize,
+    pub(crate) encoding: Encoding,
+    pub(crate) narrow: Vec<u8>,
+}
+
+impl Utf16Region {
+    /// The original span of `narrow[span]`: from the first character byte to just after
+    /// the last one.
+    pub(crate) fn map(&self, span: Span) -> Span {
+        if span.is_empty() {
+            return Span::new(self.origin + 2 * span.start, self.origin + 2 * span.start);
+        }
+        Span::new(self.origin + 2 * span.start, self.origin + 2 * (span.end - 1) + 1)
+    }
+
+    /// Original byte range covered.
+    pub(crate) fn covers(&self) -> Span {
+        self.map(Span::new(0, self.narrow.len()))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Ascii(u8),
+    Other,
+    Break,
+}
+
+fn unit(text: &[u8], at: usize) -> Unit {
+    let Some(&c) = text.get(at) else {
+        return Unit::Break;
+    };
+    let nul_partner = (at > 0 && text[at - 1] == 0) || text.get(at + 1) == Some(&0);
+    if !nul_partner {
+        return Unit::Other;
+    }
+    match c {
+        b'\t' | b'\n' | b'\r' | 0x20..=0x7E => Unit::Ascii(c),
+        0x80..=0xFF => Unit::Other,
+        _ => Unit::Break,
+    }
+}
+
+/// The UTF-16 region around the ASCII code unit whose character byte is at `at`.
+///
+/// A region is the maximal stretch of code units, aligned with `at`, that holds no NUL or
+/// control unit and no more than [`MAX_NON_ASCII_RUN`] non-ASCII units in a row, trimmed of
+/// non-ASCII units at both ends. The definition does not depend on where inside the region
+/// one starts, which is what makes anchor-driven and exhaustive decoding agree.
+pub(crate) fn utf16_region(text: &[u8], at: usize) -> Utf16Region {
+    let step_ok = |pos: usize, other_run: &mut usize| -> bool {
+        match unit(text, pos) {
+            Unit::Ascii(_) => {
+                *other_run = 0;
+                true
+            }
+            Unit::Other => {
+                *other_run += 1;
+                *other_run <= MAX_NON_ASCII_RUN
+            }
+            Unit::Break => false,
+        }
+    };
+    let mut start = at;
+    let mut run = 0;
+    while start >= 2 && (at - start) / 2 < MAX_UTF16_UNITS / 2 && step_ok(start - 2, &mut run) {
+        start -= 2;
+    }
+    while start < at && unit(text, start) == Unit::Other {
+        start += 2;
+    }
+    let mut end = at;
+    run = 0;
+    while (end - start) / 2 < MAX_UTF16_UNITS && step_ok(end, &mut run) {
+        end += 2;
+    }
+    while end > at + 2 && unit(text, end - 2) == Unit::Other {
+        end -= 2;
+    }
+    let narrow = (start..end)
+        .step_by(2)
+        .map(|p| match unit(text, p) {
+            Unit::Ascii(c) => c,
+            _ => 0xFF,
+        })
+        .collect();
+    // Text that starts at an even offset (a file, a 2-aligned resource) has its character
+    // bytes at even offsets when little-endian.
+    let encoding = if start % 2 == 0 { Encoding::Utf16Le } else { Encoding::Utf16Be };
+    Utf16Region { origin: start, encoding, narrow }
+}
+
+/// Every UTF-16 region in `text` with at least `min_ascii` ASCII units in a row, at both
+/// alignments. Exhaustive and slow: the reference the anchored path is tested against.
+pub(crate) fn all_utf16_regions(text: &[u8], min_ascii: usize) -> Vec<Utf16Region> {
+    let mut out: Vec<Utf16Region> = Vec::new();
+    for align in 0..2 {
+        let mut pos = align;
+        let mut run = 0;
+        while pos < text.len() {
+            if matches!(unit(text, pos), Unit::Ascii(_)) {
+                run += 1;
+                if run == min_ascii {
+                    let region = utf16_region(text, pos + 2 - 2 * min_ascii);
+                    pos = (region.origin + 2 * region.narrow.len()).max(pos + 2);
+                    run = 0;
+                    out.push(region);
+                    continue;
+                }
+            } else {
+                run = 0;
+            }
+            pos += 2;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trips() {
+        assert_eq!(base64(b"aGVsbG8=").as_deref(), Some(&b"hello"[..]));
+        assert_eq!(base64(b"aGVsbG8").as_deref(), Some(&b"hello"[..]));
+        assert_eq!(base64(b"aGVsbG8h").as_deref(), Some(&b"hello!"[..]));
+        assert_eq!(base64(b"a"), None);
+        assert_eq!(base64(b"a$bc"), None);
+    }
+
+    fn utf16le(s: &str) -> Vec<u8> {
+        s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+
+    #[test]
+    fn utf16_regions_are_the_same_from_any_start() {
+        let mut text = b"\x07\x07binary".to_vec();
+        text.extend(utf16le("key = value \u{e9}\u{e9} more"));
+        text.extend(b"\x01\x00tail");
+        let a = utf16_region(&text, 8);
+        let b = utf16_region(&text, 20);
+        assert_eq!(a.covers(), b.covers());
+        assert_eq!(a.narrow, b"key = value \xFF\xFF more");
+        assert_eq!(a.origin, 8);
+    }
+}

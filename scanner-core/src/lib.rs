@@ -1,0 +1,93 @@
+//! `scanner-core` finds leaked AWS credentials in bytes: access key IDs, secret access
+//! keys, session tokens, and above all the **pairs** they form, which is what an attacker
+//! can use.
+//!
+//! It is the detection engine of the `leakscan` command, made to be embedded: it takes
+//! bytes and returns typed [`Finding`]s. It never prints, never exits, never walks
+//! directories and never talks to the network; where the bytes come from (files, git
+//! objects, a socket) is the caller's business.
+//!
+//! # Example
+//!
+//! ```
+//! use scanner_core::{Kind, Scanner, Severity};
+//!
+//! // Built at run time so that this crate's own source holds no real-looking key.
+//! let key_id = format!("AKIA{}", "Y2ZCQOUDA3HG7RJT");
+//! let secret = format!("{}{}", "k1Hq9nT0bVz4+Lm7Pw2X", "Rj8Ys3Fd6Ga/Uc0Ni4Ko");
+//! let config = format!("[default]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n");
+//!
+//! let scanner = Scanner::builder().build();
+//! let findings = scanner.scan(config.as_bytes());
+//!
+//! assert_eq!(findings.len(), 1);
+//! let f = &findings[0];
+//! assert_eq!(f.kind, Kind::KeyPair);
+//! assert_eq!(f.key_id.as_ref().map(|k| k.as_str()), Some(key_id.as_str()));
+//! assert_eq!(f.secret.as_ref().map(|s| s.expose()), Some(secret.as_str()));
+//! assert_eq!(f.severity, Severity::High);
+//! assert_eq!((f.location.line, f.location.column), (2, 21));
+//! // The account is decoded offline from the key ID.
+//! assert!(f.facts.account_id.is_some());
+//! // Secrets print redacted unless exposed on purpose.
+//! assert_eq!(format!("{}", f.secret.as_ref().unwrap()), "k1Hq********");
+//! ```
+//!
+//! # What is found
+//!
+//! - **Key IDs**: `AKIA`, `ASIA`, `ABIA`, `ACCA` followed by 16 base32 characters, as a
+//!   whole token. IAM unique IDs (`AIDA`, `AROA`, ...) are not credentials and are never
+//!   reported.
+//! - **Secret access keys**: 40 characters of `[A-Za-z0-9+/]`, random-looking (hex strings
+//!   such as git SHAs are rejected), either near a key ID or named by their context
+//!   (`aws_secret_access_key`, `SecretAccessKey`, `AWSSecretKey`, `secret_key` in an `aws`
+//!   block, ...).
+//! - **Pairs**: each key ID with *its* secret, also when several credentials interleave
+//!   (INI profiles, CSV rows, JSON lists); see [`Kind`].
+//! - **Session tokens** attached to the temporary (`ASIA`) key they belong to.
+//! - **Encoded forms**: JSON `\/` escapes, URL encoding, UTF-16 text, one level of base64,
+//!   credentials inside binary files. Findings hold the decoded values.
+//! - **Offline facts** ([`Facts`]): the owning account, canary-token accounts, a likely
+//!   root-user key, your own accounts, documentation examples.
+//!
+//! Each finding has a [`Fingerprint`] computed from its content alone, so the same
+//! credential found in many places has one identity.
+//!
+//! # Performance
+//!
+//! A scan is one Aho-Corasick pass over a handful of literal anchors; everything else
+//! happens in bounded windows around the rare places an anchor matched. Bytes without an
+//! anchor cost nothing more. See `DESIGN.md` for the pipeline.
+
+#![deny(missing_docs)]
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+mod confirm;
+mod decode;
+mod enrich;
+mod error;
+mod finding;
+mod pair;
+mod prefilter;
+pub mod rules;
+mod scanner;
+
+pub use error::{Error, ErrorKind};
+pub use finding::{
+    AccountId, Encoding, ExampleKind, Facts, Finding, Fingerprint, KeyId, KeyType, Kind,
+    Location, Secret, Severity, Span,
+};
+pub use scanner::{ExamplePolicy, Prefilter, Scanner, ScannerBuilder};
+
+#[cfg(test)]
+mod send_sync {
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        assert_send_sync::<crate::Scanner>();
+        assert_send_sync::<crate::ScannerBuilder>();
+        assert_send_sync::<crate::Finding>();
+        assert_send_sync::<crate::Error>();
+    }
+}

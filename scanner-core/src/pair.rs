@@ -1,0 +1,260 @@
+//! Pairs each key ID with *its* secret.
+//!
+//! Candidates are laid out in file order. Credentials are written as groups (an INI
+//! profile, a CSV row, a JSON object, the arguments of one call), so a key and its secret
+//! are close and other keys do not sit between them. Pairing picks, by dynamic programming
+//! over that sequence, the set of non-overlapping (key, secret) intervals that pairs the
+//! most candidates at the least cost; a second round pairs what the first left (nested
+//! layouts). The cost is line distance plus penalties for structure between the two (an
+//! INI section header, the end of one JSON object and the start of another, another key),
+//! for a secret that no label names, and for labels whose qualifiers disagree
+//! (`..._PROD` vs `..._DEV`).
+//!
+//! Git SHAs and other hex strings never get here: they are not secret candidates.
+
+use crate::rules::LabelClass;
+
+/// A key ID or secret candidate, as pairing sees it.
+#[derive(Clone, Debug)]
+pub(crate) struct Item {
+    pub(crate) pos: usize,
+    pub(crate) line: usize,
+    pub(crate) is_key: bool,
+    pub(crate) label: Option<LabelClass>,
+    pub(crate) qualifier: String,
+}
+
+/// Structure of the text that separates credential groups, as sorted positions.
+#[derive(Debug, Default)]
+pub(crate) struct Structure {
+    /// Starts of INI section header lines (`[profile]`).
+    pub(crate) ini_headers: Vec<usize>,
+    pub(crate) open_braces: Vec<usize>,
+    pub(crate) close_braces: Vec<usize>,
+}
+
+impl Structure {
+    /// Collects the structure of `text[range]`.
+    pub(crate) fn of(text: &[u8], start: usize, end: usize) -> Structure {
+        let mut s = Structure::default();
+        let mut line_start = start;
+        for nl in memchr::memchr_iter(b'\n', &text[start..end])
+            .map(|i| start + i)
+            .chain(std::iter::once(end))
+        {
+            let line = text[line_start..nl].trim_ascii();
+            if line.len() >= 3
+                && line[0] == b'['
+                && line[line.len() - 1] == b']'
+                && !line.contains(&b'=')
+                && !line.contains(&b',')
+                && !line.contains(&b'"')
+            {
+                s.ini_headers.push(line_start);
+            }
+            line_start = nl + 1;
+        }
+        for i in memchr::memchr2_iter(b'{', b'}', &text[start..end]) {
+            if text[start + i] == b'{' {
+                s.open_braces.push(start + i);
+            } else {
+                s.close_braces.push(start + i);
+            }
+        }
+        s
+    }
+
+    /// Whether an INI section header lies between `a` and `b` (`a < b`).
+    pub(crate) fn section_between(&self, a: usize, b: usize) -> bool {
+        let i = self.ini_headers.partition_point(|&h| h <= a);
+        self.ini_headers.get(i).is_some_and(|&h| h < b)
+    }
+
+    /// Whether one brace-delimited object ends and another starts between `a` and `b`.
+    fn object_boundary_between(&self, a: usize, b: usize) -> bool {
+        let c = self.close_braces.partition_point(|&p| p <= a);
+        let Some(&close) = self.close_braces.get(c) else {
+            return false;
+        };
+        if close >= b {
+            return false;
+        }
+        let o = self.open_braces.partition_point(|&p| p < b);
+        o > 0 && self.open_braces[o - 1] > close
+    }
+}
+
+/// Lines a labelled secret may be from its key, and an unlabelled one.
+const MAX_LINES_LABELLED: usize = 64;
+const MAX_LINES_UNLABELLED: usize = 6;
+const MAX_BYTES: usize = 16 * 1024;
+/// How many candidates back a secret may look for its key (and vice versa).
+const LOOKBACK: usize = 32;
+/// Worth of one pair; larger than any cost, so that more pairs always win.
+const PAIR_VALUE: i64 = 1_000_000;
+
+fn cost(items: &[Item], keys_before: &[usize], s: &Structure, i: usize, j: usize) -> Option<i64> {
+    let (a, b) = (&items[i], &items[j]);
+    let (key, secret) = if a.is_key { (a, b) } else { (b, a) };
+    let lines = a.line.abs_diff(b.line);
+    let max_lines = match secret.label {
+        Some(LabelClass::AwsSecret | LabelClass::Secret) => MAX_LINES_LABELLED,
+        Some(LabelClass::KeyId | LabelClass::SessionToken | LabelClass::NotSecret) => return None,
+        Some(LabelClass::Other) | None => MAX_LINES_UNLABELLED,
+    };
+    let bytes = b.pos - a.pos;
+    if lines > max_lines || bytes > MAX_BYTES {
+        return None;
+    }
+    let mut cost = lines as i64 * 100 + (bytes / 64) as i64;
+    // On one line (a CSV row, the arguments of a call) position says enough; further
+    // apart, a secret is more credible when its label names it.
+    if lines > 0 {
+        cost += match secret.label {
+            Some(LabelClass::AwsSecret) => 0,
+            Some(LabelClass::Secret) => 100,
+            _ => 400,
+        };
+    }
+    if !a.is_key {
+        // Keys usually come first; a slight preference settles ties.
+        cost += 20;
+    }
+    if !key.qualifier.is_empty() && !secret.qualifier.is_empty() {
+        if key.qualifier == secret.qualifier {
+            cost -= 300;
+        } else {
+            cost += 20_000;
+        }
+    }
+    if s.section_between(a.pos, b.pos) {
+        cost += 100_000;
+    }
+    if s.object_boundary_between(a.pos, b.pos) {
+        cost += 30_000;
+    }
+    let other_keys = keys_before[j] - keys_before[i + 1];
+    cost += other_keys as i64 * 2_000;
+    Some(cost)
+}
+
+/// Pairs keys with secrets. Returns `(key index, secret index)` into `items`, which must be
+/// sorted by position.
+pub(crate) fn pair(items: &[Item], structure: &Structure) -> Vec<(usize, usize)> {
+    debug_assert!(items.windows(2).all(|w| w[0].pos <= w[1].pos));
+    let mut keys_before = Vec::with_capacity(items.len() + 1);
+    keys_before.push(0);
+    for it in items {
+        keys_before.push(keys_before.last().copied().unwrap_or(0) + usize::from(it.is_key));
+    }
+    let mut open: Vec<usize> = (0..items.len()).collect();
+    let mut pairs = Vec::new();
+    for _round in 0..3 {
+        let found = pair_round(items, &keys_before, structure, &open);
+        if found.is_empty() {
+            break;
+        }
+        open.retain(|i| !found.iter().any(|&(a, b)| a == *i || b == *i));
+        pairs.extend(found);
+    }
+    pairs
+        .into_iter()
+        .map(|(a, b)| if items[a].is_key { (a, b) } else { (b, a) })
+        .collect()
+}
+
+/// One round of the interval dynamic programme over the `open` items.
+fn pair_round(
+    items: &[Item],
+    keys_before: &[usize],
+    structure: &Structure,
+    open: &[usize],
+) -> Vec<(usize, usize)> {
+    let n = open.len();
+    let mut best = vec![0i64; n + 1];
+    let mut choice: Vec<Option<usize>> = vec![None; n + 1];
+    for j in 0..n {
+        best[j + 1] = best[j];
+        for i in (j.saturating_sub(LOOKBACK)..j).rev() {
+            let (a, b) = (open[i], open[j]);
+            if items[a].is_key == items[b].is_key {
+                continue;
+            }
+            if let Some(c) = cost(items, keys_before, structure, a, b) {
+                let v = best[i] + PAIR_VALUE - c;
+                if v > best[j + 1] {
+                    best[j + 1] = v;
+                    choice[j + 1] = Some(i);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut j = n;
+    while j > 0 {
+        match choice[j] {
+            Some(i) => {
+                out.push((open[i], open[j - 1]));
+                j = i;
+            }
+            None => j -= 1,
+        }
+    }
+    out.reverse();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(pos: usize, line: usize, is_key: bool, label: Option<LabelClass>) -> Item {
+        Item { pos, line, is_key, label, qualifier: String::new() }
+    }
+
+    #[test]
+    fn interleaved_pairs_in_both_orders() {
+        let s = Structure::default();
+        // K S K S
+        let items = [
+            item(0, 1, true, None),
+            item(10, 2, false, Some(LabelClass::AwsSecret)),
+            item(20, 3, true, None),
+            item(30, 4, false, Some(LabelClass::AwsSecret)),
+        ];
+        assert_eq!(pair(&items, &s), vec![(0, 1), (2, 3)]);
+        // S K S K
+        let items = [
+            item(0, 1, false, Some(LabelClass::AwsSecret)),
+            item(10, 2, true, None),
+            item(20, 3, false, Some(LabelClass::AwsSecret)),
+            item(30, 4, true, None),
+        ];
+        assert_eq!(pair(&items, &s), vec![(1, 0), (3, 2)]);
+    }
+
+    #[test]
+    fn nested_layouts_pair_in_a_second_round() {
+        let s = Structure::default();
+        let items = [
+            item(0, 1, true, None),
+            item(10, 2, true, None),
+            item(20, 2, false, None),
+            item(30, 3, false, Some(LabelClass::AwsSecret)),
+        ];
+        assert_eq!(pair(&items, &s), vec![(1, 2), (0, 3)]);
+    }
+
+    #[test]
+    fn sections_separate_profiles() {
+        let text = b"[a]\nk\n[b]\ns\n";
+        let s = Structure::of(text, 0, text.len());
+        assert_eq!(s.ini_headers, vec![0, 6]);
+        assert!(s.section_between(4, 10));
+        assert!(!s.section_between(6, 10));
+        let json = b"[{k},{s}]";
+        let s = Structure::of(json, 0, json.len());
+        assert!(s.object_boundary_between(2, 6));
+        assert!(!s.object_boundary_between(6, 7));
+    }
+}

@@ -1,0 +1,738 @@
+//! The [`Scanner`]: configuration frozen at build time, and the pipeline that turns bytes
+//! into findings: anchors -> candidates -> secrets around them -> pairing -> facts.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::confirm::{self, Run};
+use crate::decode;
+use crate::enrich;
+use crate::error::Error;
+use crate::finding::{
+    AccountId, Encoding, Facts, Finding, Fingerprint, KeyId, Kind, Location, Secret, Span,
+};
+use crate::pair::{self, Item, Structure};
+use crate::prefilter::{AnchorFinder, Anchors};
+use crate::rules::{self, classify_label, label_qualifier, Examples, LabelClass};
+
+/// Whether documentation examples and placeholders are reported.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExamplePolicy {
+    /// Drop findings made of AWS documentation example keys or obvious placeholders.
+    #[default]
+    Suppress,
+    /// Report them, at severity [`Severity::Info`](crate::Severity::Info).
+    Report,
+}
+
+/// How candidates are found. [`Prefilter::On`] is the product; [`Prefilter::Off`] exists
+/// to check it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Prefilter {
+    /// Look only where literal anchors are (fast).
+    #[default]
+    On,
+    /// Look everywhere: every position for a key ID, every UTF-16 run and every base64
+    /// token decoded. Many times slower; gives the same findings by contract.
+    Off,
+}
+
+/// Builds a [`Scanner`].
+#[derive(Clone, Debug, Default)]
+pub struct ScannerBuilder {
+    examples: ExamplePolicy,
+    own_accounts: HashSet<AccountId>,
+    prefilter: Prefilter,
+}
+
+impl ScannerBuilder {
+    /// Whether documentation examples and placeholders are reported (default: suppressed).
+    pub fn examples(mut self, policy: ExamplePolicy) -> Self {
+        self.examples = policy;
+        self
+    }
+
+    /// Accounts that are yours: credentials of these accounts are raised in severity.
+    pub fn own_accounts(mut self, accounts: impl IntoIterator<Item = AccountId>) -> Self {
+        self.own_accounts.extend(accounts);
+        self
+    }
+
+    /// How candidates are found (default: [`Prefilter::On`]).
+    pub fn prefilter(mut self, prefilter: Prefilter) -> Self {
+        self.prefilter = prefilter;
+        self
+    }
+
+    /// Freezes the configuration.
+    pub fn build(self) -> Scanner {
+        Scanner {
+            inner: Arc::new(Inner {
+                finder: AnchorFinder::new(),
+                examples: self.examples,
+                own_accounts: self.own_accounts,
+                prefilter: self.prefilter,
+            }),
+        }
+    }
+}
+
+/// Finds AWS credentials in bytes. Immutable, `Send + Sync`, and cheap to clone: build one
+/// and share it between threads.
+#[derive(Clone, Debug)]
+pub struct Scanner {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    finder: AnchorFinder,
+    examples: ExamplePolicy,
+    own_accounts: HashSet<AccountId>,
+    prefilter: Prefilter,
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Scanner::builder().build()
+    }
+}
+
+/// Memory-map files from this size on; below it, reading is cheaper than mapping.
+const MMAP_THRESHOLD: u64 = 1 << 20;
+
+/// A finding inside one decoded text, before facts and locations.
+#[derive(Clone, Debug)]
+struct Raw {
+    kind: Kind,
+    key: Option<String>,
+    key_span: Option<Span>,
+    secret: Option<String>,
+    secret_span: Option<Span>,
+    token: Option<String>,
+    encoding: Encoding,
+    likely_root: bool,
+}
+
+impl Raw {
+    fn primary(&self) -> Span {
+        self.key_span
+            .or(self.secret_span)
+            .expect("a finding has a key or a secret position")
+    }
+
+    fn map_spans(&mut self, f: impl Fn(Span) -> Span) {
+        self.key_span = self.key_span.map(&f);
+        self.secret_span = self.secret_span.map(&f);
+    }
+}
+
+#[derive(Clone, Debug)]
+struct KeyCand {
+    span: Span,
+    value: String,
+    encoding: Encoding,
+    label: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+struct SecretCand {
+    span: Span,
+    value: String,
+    encoding: Encoding,
+    label: Option<String>,
+    class: Option<LabelClass>,
+}
+
+impl Scanner {
+    /// A builder with default settings.
+    pub fn builder() -> ScannerBuilder {
+        ScannerBuilder::default()
+    }
+
+    /// Scans bytes and returns the credentials in them, ordered by position.
+    ///
+    /// Any bytes are accepted: text in any encoding, binary files, truncated data.
+    pub fn scan(&self, haystack: &[u8]) -> Vec<Finding> {
+        let inner = &*self.inner;
+        let anchors = match inner.prefilter {
+            Prefilter::On => inner.finder.find(haystack, true),
+            Prefilter::Off => exhaustive_anchors(haystack),
+        };
+        if inner.prefilter == Prefilter::On && anchors.is_empty() {
+            return Vec::new();
+        }
+        let mut raws = Vec::new();
+        self.scan_text(haystack, &anchors, true, &mut raws);
+
+        let regions: Vec<decode::Utf16Region> = match inner.prefilter {
+            Prefilter::On => {
+                let mut regions: Vec<decode::Utf16Region> = Vec::new();
+                for &at in &anchors.utf16 {
+                    if regions.iter().any(|r| r.covers().start <= at && at < r.covers().end) {
+                        continue;
+                    }
+                    regions.push(decode::utf16_region(haystack, at));
+                }
+                regions
+            }
+            Prefilter::Off => decode::all_utf16_regions(haystack, 4),
+        };
+        for region in regions {
+            let anchors = self.plain_anchors(&region.narrow);
+            let mut sub = Vec::new();
+            self.scan_text(&region.narrow, &anchors, false, &mut sub);
+            for mut raw in sub {
+                raw.map_spans(|s| region.map(s));
+                raw.encoding = region.encoding;
+                raws.push(raw);
+            }
+        }
+        self.finish(haystack, raws)
+    }
+
+    /// Reads `reader` to its end and scans what it read. Chunk boundaries never matter: the
+    /// findings are those of [`Scanner::scan`] over all the bytes.
+    ///
+    /// # Errors
+    ///
+    /// An [`ErrorKind::Io`](crate::ErrorKind::Io) error if reading fails.
+    pub fn scan_reader<R: Read>(&self, mut reader: R) -> Result<Vec<Finding>, Error> {
+        let mut buf = Vec::new();
+        reader
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io(None, e))?;
+        Ok(self.scan(&buf))
+    }
+
+    /// Scans a file, memory-mapping it when it is large.
+    ///
+    /// # Errors
+    ///
+    /// An [`ErrorKind::Io`](crate::ErrorKind::Io) error, carrying the path, if the file
+    /// cannot be opened or read.
+    pub fn scan_file(&self, path: &Path) -> Result<Vec<Finding>, Error> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(Some(path), e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::io(Some(path), e))?
+            .len();
+        if len >= MMAP_THRESHOLD {
+            let map = map_file(&file).map_err(|e| Error::io(Some(path), e))?;
+            return Ok(self.scan(&map));
+        }
+        let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        (&file)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io(Some(path), e))?;
+        Ok(self.scan(&buf))
+    }
+
+    /// Anchors of a decoded text: no further decoding inside it.
+    fn plain_anchors(&self, text: &[u8]) -> Anchors {
+        match self.inner.prefilter {
+            Prefilter::On => self.inner.finder.find(text, false),
+            Prefilter::Off => {
+                let mut a = exhaustive_anchors(text);
+                a.utf16.clear();
+                a.base64.clear();
+                a
+            }
+        }
+    }
+
+    /// Finds credentials in one text (the input, or a decoded part of it). Spans are in
+    /// `text`'s coordinates.
+    fn scan_text(&self, text: &[u8], anchors: &Anchors, decode_base64: bool, out: &mut Vec<Raw>) {
+        let mut keys: Vec<KeyCand> = anchors
+            .key_ids
+            .iter()
+            .filter_map(|&p| confirm::key_id_at(text, p))
+            .map(|span| KeyCand {
+                span,
+                value: String::from_utf8_lossy(&text[span.start..span.end]).into_owned(),
+                encoding: Encoding::Plain,
+                label: label_text(text, span.start),
+            })
+            .collect();
+
+        if decode_base64 {
+            self.scan_base64_tokens(text, anchors, &mut keys, out);
+        }
+        if keys.is_empty() && anchors.secret_words.is_empty() {
+            return;
+        }
+        keys.sort_by_key(|k| k.span);
+        keys.dedup_by(|a, b| a.span == b.span && a.value == b.value);
+
+        let (secrets, tokens) = find_secrets(text, &keys, &anchors.secret_words);
+        if keys.is_empty() && secrets.is_empty() {
+            return;
+        }
+        emit(text, &keys, &secrets, &tokens, out);
+    }
+
+    /// Decodes the base64 tokens that may hold a key ID. Findings inside a token are
+    /// complete when the token holds a whole credential file; a token that holds only a key
+    /// ID (a Kubernetes `Secret`'s data field) becomes a key candidate of the outer text,
+    /// so that it can pair with a secret in a neighbouring field.
+    fn scan_base64_tokens(
+        &self,
+        text: &[u8],
+        anchors: &Anchors,
+        keys: &mut Vec<KeyCand>,
+        out: &mut Vec<Raw>,
+    ) {
+        let tokens: Vec<Span> = match self.inner.prefilter {
+            Prefilter::On => {
+                let mut t: Vec<Span> = anchors
+                    .base64
+                    .iter()
+                    .map(|&p| decode::base64_token_around(text, p))
+                    .collect();
+                t.dedup();
+                t
+            }
+            Prefilter::Off => all_base64_tokens(text),
+        };
+        for token in tokens {
+            if token.len() < decode::MIN_BASE64_KEY_TOKEN {
+                continue;
+            }
+            let Some(decoded) = decode::base64(&text[token.start..token.end]) else {
+                continue;
+            };
+            let inner_anchors = self.plain_anchors(&decoded);
+            if inner_anchors.key_ids.is_empty() {
+                continue;
+            }
+            let mut inner = Vec::new();
+            self.scan_text(&decoded, &inner_anchors, false, &mut inner);
+            for mut raw in inner {
+                if raw.kind == Kind::KeyId {
+                    if let Some(value) = raw.key {
+                        keys.push(KeyCand {
+                            span: token,
+                            value,
+                            encoding: Encoding::Base64,
+                            label: label_text(text, token.start),
+                        });
+                    }
+                    continue;
+                }
+                raw.map_spans(|_| token);
+                raw.encoding = Encoding::Base64;
+                out.push(raw);
+            }
+        }
+    }
+
+    /// Facts, severity, fingerprint and location for each raw finding.
+    fn finish(&self, haystack: &[u8], mut raws: Vec<Raw>) -> Vec<Finding> {
+        let examples = Examples::get();
+        raws.sort_by_key(Raw::primary);
+        let mut lines = LineCounter::new(haystack);
+        let mut findings: Vec<Finding> = Vec::with_capacity(raws.len());
+        for raw in raws {
+            let key_id = raw.key.clone().map(KeyId::new_unchecked);
+            let secret = raw.secret.clone().map(Secret::new);
+            let mut facts = Facts::default();
+            if let Some(k) = &key_id {
+                facts.key_type = Some(k.key_type());
+                facts.account_id = k.account_id();
+                facts.example = examples.key_id(k.as_str());
+            }
+            if let Some(s) = &secret {
+                facts.example = facts.example.or(examples.secret(s.expose()));
+            }
+            if facts.example.is_some() && self.inner.examples == ExamplePolicy::Suppress {
+                continue;
+            }
+            if let Some(a) = facts.account_id {
+                facts.canary = rules::is_canary_account(a);
+                facts.own_account = self.inner.own_accounts.contains(&a);
+            }
+            facts.likely_root = raw.likely_root;
+            let severity = enrich::severity(raw.kind, &facts);
+            let fingerprint = Fingerprint::compute(raw.kind, key_id.as_ref(), secret.as_ref());
+            let primary = raw.primary();
+            let location = lines.locate(primary);
+            let secret_location = match raw.secret_span {
+                Some(s) if s != primary => Some(lines.locate_any(s)),
+                _ => None,
+            };
+            findings.push(Finding {
+                kind: raw.kind,
+                key_id,
+                secret,
+                session_token: raw.token.map(Secret::new),
+                fingerprint,
+                severity,
+                facts,
+                encoding: raw.encoding,
+                location,
+                secret_location,
+            });
+        }
+        findings.sort_by(|a, b| {
+            (a.location.span, a.kind, a.fingerprint).cmp(&(b.location.span, b.kind, b.fingerprint))
+        });
+        findings.dedup_by(|a, b| a.location.span == b.location.span && a.fingerprint == b.fingerprint);
+        findings
+    }
+}
+
+#[allow(unsafe_code)]
+fn map_file(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
+    // SAFETY: the map is read-only and lives only for one scan. If another process truncates
+    // the file meanwhile, reads may fault; that is the accepted risk of mapping files, as in
+    // ripgrep, and why only large files are mapped.
+    unsafe { memmap2::Mmap::map(file) }
+}
+
+/// The label text before `pos`, if any.
+fn label_text(text: &[u8], pos: usize) -> Option<String> {
+    confirm::label_before(text, pos).map(|s| String::from_utf8_lossy(&text[s.start..s.end]).into_owned())
+}
+
+/// Lines of context around key IDs in which their secrets are looked for.
+const KEY_WINDOW_LINES: usize = 64;
+/// Bytes of context around key IDs, whichever limit comes first.
+const KEY_WINDOW_BYTES: usize = 8 * 1024;
+/// Lines after a `secret` word in which its value is looked for.
+const WORD_WINDOW_LINES: usize = 3;
+
+/// The line-aligned window from `lines_before` lines before `span` to `lines_after` lines
+/// after it, at most `max_bytes` on each side.
+fn line_window(text: &[u8], span: Span, lines_before: usize, lines_after: usize, max_bytes: usize) -> Span {
+    let floor = span.start.saturating_sub(max_bytes);
+    let mut start = span.start;
+    let mut seen = 0;
+    while let Some(nl) = memchr::memrchr(b'\n', &text[floor..start]) {
+        if seen == lines_before {
+            start = floor + nl + 1;
+            break;
+        }
+        seen += 1;
+        start = floor + nl;
+    }
+    if seen < lines_before || start == span.start {
+        // Ran into the floor: start at the first line start after it (or the text start).
+        if start != 0 && !(start > 0 && text[start - 1] == b'\n') {
+            start = if floor == 0 {
+                0
+            } else {
+                memchr::memchr(b'\n', &text[floor..span.start]).map_or(span.start, |n| floor + n + 1)
+            };
+        }
+    }
+    let ceil = (span.end + max_bytes).min(text.len());
+    let mut end = span.end;
+    for _ in 0..=lines_after {
+        match memchr::memchr(b'\n', &text[end..ceil]) {
+            Some(n) => end += n + 1,
+            None => {
+                end = ceil;
+                break;
+            }
+        }
+    }
+    Span::new(start.min(span.start), end.max(span.end))
+}
+
+/// Secret and session-token candidates around key IDs and `secret` words.
+fn find_secrets(text: &[u8], keys: &[KeyCand], words: &[usize]) -> (Vec<SecretCand>, Vec<(Span, String)>) {
+    let mut windows: Vec<Span> = keys
+        .iter()
+        .map(|k| line_window(text, k.span, KEY_WINDOW_LINES, KEY_WINDOW_LINES, KEY_WINDOW_BYTES))
+        .chain(words.iter().map(|&w| line_window(text, Span::new(w, w), 0, WORD_WINDOW_LINES, 1024)))
+        .collect();
+    windows.sort();
+    let mut merged: Vec<Span> = Vec::with_capacity(windows.len());
+    for w in windows {
+        match merged.last_mut() {
+            Some(last) if w.start <= last.end => last.end = last.end.max(w.end),
+            _ => merged.push(w),
+        }
+    }
+    let mut secrets = Vec::new();
+    let mut tokens = Vec::new();
+    for window in merged {
+        confirm::runs(text, window, confirm::secret_sized, |run: Run| {
+            let label = label_text(text, run.span.start);
+            let class = label.as_deref().map(|l| classify_label(&confirm::normalize_label(l.as_bytes())));
+            if run.value.len() >= rules::MIN_SESSION_TOKEN_LEN {
+                if class == Some(LabelClass::SessionToken) {
+                    let value = String::from_utf8_lossy(&run.value).into_owned() + &"=".repeat(run.padding);
+                    tokens.push((run.span, value));
+                }
+                return;
+            }
+            if let Some((value, encoding)) = confirm::secret_value(&run) {
+                let span = if encoding == Encoding::Base64 {
+                    Span::new(run.span.start, run.span.end + run.padding)
+                } else {
+                    run.span
+                };
+                secrets.push(SecretCand {
+                    span,
+                    value: String::from_utf8_lossy(&value).into_owned(),
+                    encoding,
+                    label,
+                    class,
+                });
+            }
+        });
+    }
+    (secrets, tokens)
+}
+
+/// Pairs the candidates of one text and emits its raw findings.
+fn emit(text: &[u8], keys: &[KeyCand], secrets: &[SecretCand], tokens: &[(Span, String)], out: &mut Vec<Raw>) {
+    // Items in position order, keys first on ties; remember where each came from.
+    #[derive(Clone, Copy)]
+    enum Src {
+        Key(usize),
+        Secret(usize),
+    }
+    let mut order: Vec<(usize, Src)> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.span.start, Src::Key(i)))
+        .chain(secrets.iter().enumerate().map(|(i, s)| (s.span.start, Src::Secret(i))))
+        .collect();
+    order.sort_by_key(|&(pos, src)| (pos, matches!(src, Src::Secret(_))));
+    let mut line_of = LineCounter::new(text);
+    let items: Vec<Item> = order
+        .iter()
+        .map(|&(pos, src)| {
+            let (is_key, label, class) = match src {
+                Src::Key(i) => (true, keys[i].label.as_deref(), None),
+                Src::Secret(i) => (false, secrets[i].label.as_deref(), Some(secrets[i].class)),
+            };
+            Item {
+                pos,
+                line: line_of.line(pos),
+                is_key,
+                label: class.flatten(),
+                qualifier: label.map(label_qualifier).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let first = order.first().map_or(0, |&(p, _)| p);
+    let last = order.last().map_or(0, |&(p, _)| p);
+    let structure = Structure::of(text, line_window(text, Span::new(first, first), 0, 0, 0).start, last);
+    let pairs = pair::pair(&items, &structure);
+
+    let key_of = |item: usize| match order[item].1 {
+        Src::Key(i) => i,
+        Src::Secret(_) => unreachable!("pair() returns (key, secret)"),
+    };
+    let secret_of = |item: usize| match order[item].1 {
+        Src::Secret(i) => i,
+        Src::Key(_) => unreachable!("pair() returns (key, secret)"),
+    };
+    let mut key_paired = vec![None; keys.len()];
+    let mut secret_paired = vec![false; secrets.len()];
+    // Key value -> its secret value, to give repeated mentions the pair's identity.
+    let mut secret_for_key: HashMap<&str, usize> = HashMap::new();
+    let mut key_for_secret: HashMap<&str, usize> = HashMap::new();
+    for &(ki, si) in &pairs {
+        let (k, s) = (key_of(ki), secret_of(si));
+        key_paired[k] = Some(s);
+        secret_paired[s] = true;
+        secret_for_key.entry(&keys[k].value).or_insert(s);
+        key_for_secret.entry(&secrets[s].value).or_insert(k);
+    }
+    let token_for_key = assign_tokens(text, keys, tokens, &structure);
+
+    let is_root = |k: &KeyCand, s: &SecretCand| {
+        k.label.as_deref().is_some_and(|l| l.ends_with("AWSAccessKeyId"))
+            && s.label.as_deref().is_some_and(|l| l.ends_with("AWSSecretKey"))
+    };
+    for (k, key) in keys.iter().enumerate() {
+        let token = token_for_key.get(key.value.as_str()).cloned();
+        let secret = key_paired[k].or_else(|| secret_for_key.get(key.value.as_str()).copied());
+        let (kind, secret_value, secret_span, encoding, likely_root) = match secret {
+            Some(s) => (
+                Kind::KeyPair,
+                Some(secrets[s].value.clone()),
+                Some(secrets[s].span),
+                combine(key.encoding, secrets[s].encoding),
+                is_root(key, &secrets[s]),
+            ),
+            None => (Kind::KeyId, None, None, key.encoding, false),
+        };
+        out.push(Raw {
+            kind,
+            key: Some(key.value.clone()),
+            key_span: Some(key.span),
+            secret: secret_value,
+            secret_span,
+            token,
+            encoding,
+            likely_root,
+        });
+    }
+    for (s, secret) in secrets.iter().enumerate() {
+        if secret_paired[s] {
+            continue;
+        }
+        if let Some(&k) = key_for_secret.get(secret.value.as_str()) {
+            // The same secret again, away from its key: one more place of the same pair.
+            out.push(Raw {
+                kind: Kind::KeyPair,
+                key: Some(keys[k].value.clone()),
+                key_span: None,
+                secret: Some(secret.value.clone()),
+                secret_span: Some(secret.span),
+                token: token_for_key.get(keys[k].value.as_str()).cloned(),
+                encoding: secret.encoding,
+                likely_root: false,
+            });
+            continue;
+        }
+        let named = match secret.class {
+            Some(LabelClass::AwsSecret) => true,
+            Some(LabelClass::Secret) => confirm::has_aws_context(text, secret.span.start, 10),
+            _ => false,
+        };
+        if named {
+            out.push(Raw {
+                kind: Kind::SecretKey,
+                key: None,
+                key_span: None,
+                secret: Some(secret.value.clone()),
+                secret_span: Some(secret.span),
+                token: None,
+                encoding: secret.encoding,
+                likely_root: false,
+            });
+        }
+    }
+}
+
+/// Attaches each session token to the nearest temporary (`ASIA`) key ID before or after it
+/// with no INI section between them.
+fn assign_tokens(
+    text: &[u8],
+    keys: &[KeyCand],
+    tokens: &[(Span, String)],
+    structure: &Structure,
+) -> HashMap<String, String> {
+    let mut out: HashMap<String, (usize, String)> = HashMap::new();
+    if tokens.is_empty() {
+        return HashMap::new();
+    }
+    let mut lines = LineCounter::new(text);
+    let key_lines: Vec<usize> = keys.iter().map(|k| lines.line(k.span.start)).collect();
+    for (span, value) in tokens {
+        let tline = lines.line(span.start);
+        let best = keys
+            .iter()
+            .zip(&key_lines)
+            .filter(|(k, _)| k.value.starts_with("ASIA"))
+            .filter(|(k, _)| {
+                let (a, b) = if k.span.start < span.start { (k.span.start, span.start) } else { (span.start, k.span.start) };
+                !structure.section_between(a, b)
+            })
+            .map(|(k, &l)| (l.abs_diff(tline), k))
+            .filter(|&(d, _)| d <= KEY_WINDOW_LINES)
+            .min_by_key(|&(d, k)| (d, k.span.start));
+        if let Some((d, k)) = best {
+            let entry = out.entry(k.value.clone()).or_insert((usize::MAX, String::new()));
+            if d < entry.0 {
+                *entry = (d, value.clone());
+            }
+        }
+    }
+    out.into_iter().map(|(k, (_, v))| (k, v)).collect()
+}
+
+/// The notable encoding of a pair: the outer one if any, else the secret's escaping.
+fn combine(key: Encoding, secret: Encoding) -> Encoding {
+    if key != Encoding::Plain {
+        key
+    } else {
+        secret
+    }
+}
+
+/// Anchors found by looking at every position: the reference for the prefilter.
+fn exhaustive_anchors(text: &[u8]) -> Anchors {
+    let mut a = Anchors::default();
+    for i in 0..text.len() {
+        let rest = &text[i..];
+        if rules::KEY_ID_PREFIXES.iter().any(|p| rest.starts_with(&p[..])) {
+            a.key_ids.push(i);
+        }
+        if rules::SECRET_WORDS.iter().any(|w| rest.starts_with(w)) {
+            a.secret_words.push(i);
+        }
+    }
+    a
+}
+
+/// Every maximal base64 token: the reference for the base64 anchors.
+fn all_base64_tokens(text: &[u8]) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        if decode::is_base64_char(text[i]) {
+            let t = decode::base64_token_around(text, i);
+            i = t.end;
+            out.push(t);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Line numbers for ascending positions, counting newlines incrementally; falls back to
+/// counting from the start for a position behind the last one asked.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    pos: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        LineCounter { text, pos: 0, line: 1, line_start: 0 }
+    }
+
+    fn advance(&mut self, to: usize) {
+        if to < self.pos {
+            *self = LineCounter::new(self.text);
+        }
+        let to = to.min(self.text.len());
+        for nl in memchr::memchr_iter(b'\n', &self.text[self.pos..to]) {
+            self.line += 1;
+            self.line_start = self.pos + nl + 1;
+        }
+        self.pos = to;
+    }
+
+    fn line(&mut self, pos: usize) -> usize {
+        self.advance(pos);
+        self.line
+    }
+
+    fn locate(&mut self, span: Span) -> Location {
+        self.advance(span.start);
+        Location { span, line: self.line, column: span.start - self.line_start + 1 }
+    }
+
+    /// Like [`LineCounter::locate`] for a position out of order (a secret far from its key),
+    /// leaving the counter where it was so that the ascending walk stays linear.
+    fn locate_any(&mut self, span: Span) -> Location {
+        let saved = (self.pos, self.line, self.line_start);
+        let loc = self.locate(span);
+        (self.pos, self.line, self.line_start) = saved;
+        loc
+    }
+}
