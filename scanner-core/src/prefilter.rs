@@ -55,27 +55,7 @@ pub(crate) struct AnchorFinder {
 
 impl AnchorFinder {
     pub(crate) fn new() -> AnchorFinder {
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
-        let mut kinds = Vec::new();
-        let mut add = |p: Vec<u8>, k: Anchor| {
-            patterns.push(p);
-            kinds.push(k);
-        };
-        for p in KEY_ID_PREFIXES {
-            add(p.to_vec(), Anchor::KeyId);
-        }
-        for w in SECRET_WORDS {
-            add(w.to_vec(), Anchor::SecretWord);
-        }
-        // UTF-16: "A\0K\0I\0A" occurs in both byte orders, so one pattern serves both.
-        for p in KEY_ID_PREFIXES.iter().map(|p| &p[..]).chain(SECRET_WORDS) {
-            add(utf16_pattern(p), Anchor::Utf16);
-        }
-        for p in KEY_ID_PREFIXES {
-            for offset in 0..3 {
-                add(base64_pattern(p, offset), Anchor::Base64);
-            }
-        }
+        let (patterns, kinds) = anchor_patterns();
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
             .build(&patterns)
@@ -105,6 +85,32 @@ impl AnchorFinder {
         }
         anchors
     }
+}
+
+/// The anchor literals and what each is a sign of.
+pub(crate) fn anchor_patterns() -> (Vec<Vec<u8>>, Vec<Anchor>) {
+    let mut patterns: Vec<Vec<u8>> = Vec::new();
+    let mut kinds = Vec::new();
+    let mut add = |p: Vec<u8>, k: Anchor| {
+        patterns.push(p);
+        kinds.push(k);
+    };
+    for p in KEY_ID_PREFIXES {
+        add(p.to_vec(), Anchor::KeyId);
+    }
+    for w in SECRET_WORDS {
+        add(w.to_vec(), Anchor::SecretWord);
+    }
+    // UTF-16: "A\0K\0I\0A" occurs in both byte orders, so one pattern serves both.
+    for p in KEY_ID_PREFIXES.iter().map(|p| &p[..]).chain(SECRET_WORDS) {
+        add(utf16_pattern(p), Anchor::Utf16);
+    }
+    for p in KEY_ID_PREFIXES {
+        for offset in 0..3 {
+            add(base64_pattern(p, offset), Anchor::Base64);
+        }
+    }
+    (patterns, kinds)
 }
 
 /// The pattern's letters with a NUL byte between each: what it looks like in UTF-16 of

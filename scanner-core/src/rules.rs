@@ -32,6 +32,14 @@ pub(crate) const MIN_SESSION_TOKEN_LEN: usize = 100;
 /// in practice.
 pub(crate) const SECRET_WORDS: [&[u8]; 3] = [b"secret", b"Secret", b"SECRET"];
 
+/// The literal anchors the prefilter searches for, in its order: key ID prefixes, `secret`
+/// words, their UTF-16 forms, and key ID prefixes as they appear in base64 at each of the
+/// three alignments. Benchmarks use them to measure a plain Aho-Corasick pass over the same
+/// literals, the floor a scan is compared with.
+pub fn prefilter_literals() -> Vec<Vec<u8>> {
+    crate::prefilter::anchor_patterns().0
+}
+
 /// Characters of the 16 characters after a key ID's prefix (RFC 4648 base32).
 pub(crate) fn is_base32(b: u8) -> bool {
     b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)
