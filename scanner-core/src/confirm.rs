@@ -28,13 +28,21 @@ fn boundary_before(text: &[u8], pos: usize) -> bool {
 pub(crate) fn key_id_at(text: &[u8], pos: usize) -> Option<Span> {
     let end = pos + KEY_ID_LEN;
     let cand = text.get(pos..end)?;
-    if !rules::KEY_ID_PREFIXES.iter().any(|p| cand.starts_with(&p[..])) {
+    if !rules::KEY_ID_PREFIXES
+        .iter()
+        .any(|p| cand.starts_with(&p[..]))
+    {
         return None;
     }
     if !cand[4..].iter().all(|&b| is_base32(b)) {
         return None;
     }
-    if !boundary_before(text, pos) || text.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+    // A length-prefixed string (Python's marshal format in `.pyc` files, Java class files)
+    // ends where its length says, whatever byte follows.
+    let length_prefixed = pos > 0 && usize::from(text[pos - 1]) == KEY_ID_LEN;
+    if !boundary_before(text, pos)
+        || (!length_prefixed && text.get(end).is_some_and(u8::is_ascii_alphanumeric))
+    {
         return None;
     }
     Some(Span::new(pos, end))
@@ -111,6 +119,19 @@ pub(crate) fn runs(
                 None => break,
             }
         }
+        // Python's marshal format (`.pyc`) writes a short string as a type byte, a length
+        // byte and the characters, and the next object's type byte may be a letter: a
+        // 40-character string there is cut at its length.
+        if len > SECRET_LEN && encoding == Encoding::Plain && is_marshal_string(text, start) {
+            let end = start + SECRET_LEN;
+            f(Run {
+                span: Span::new(start, end),
+                value: text[start..end].to_vec(),
+                encoding,
+                padding: 0,
+            });
+            continue;
+        }
         if want_len(len) {
             let mut value = Vec::with_capacity(len);
             let mut j = start;
@@ -120,9 +141,26 @@ pub(crate) fn runs(
                 j += n;
             }
             let padding = text[i..].iter().take(2).take_while(|&&b| b == b'=').count();
-            f(Run { span: Span::new(start, i), value, encoding, padding });
+            f(Run {
+                span: Span::new(start, i),
+                value,
+                encoding,
+                padding,
+            });
         }
     }
+}
+
+/// Whether `start` begins a marshalled short string of secret length: a string type code
+/// (`z`, `Z`, `a`, `A`, `u`, `s`, `t`, possibly with the 0x80 reference flag) and the
+/// length byte 40.
+fn is_marshal_string(text: &[u8], start: usize) -> bool {
+    start >= 2
+        && usize::from(text[start - 1]) == SECRET_LEN
+        && matches!(
+            text[start - 2] & 0x7F,
+            b'z' | b'Z' | b'a' | b'A' | b'u' | b's' | b't'
+        )
 }
 
 /// Whether a run has the length of a secret or of a base64-encoded secret.
@@ -172,7 +210,10 @@ pub(crate) fn label_before(text: &[u8], pos: usize) -> Option<Span> {
     i = after_space;
     // The separator.
     let sep_end = i;
-    if i >= floor + 3 && text[i - 3] == b'%' && matches!(&text[i - 2..i], b"3D" | b"3d" | b"3A" | b"3a") {
+    if i >= floor + 3
+        && text[i - 3] == b'%'
+        && matches!(&text[i - 2..i], b"3D" | b"3d" | b"3A" | b"3a")
+    {
         i -= 3;
     } else if i > floor && matches!(text[i - 1], b'=' | b':' | b'>') {
         i -= 1;
@@ -231,9 +272,7 @@ pub(crate) fn has_aws_context(text: &[u8], pos: usize, lines: usize) -> bool {
     let window = &text[start..end];
     window.windows(3).enumerate().any(|(i, w)| {
         w.eq_ignore_ascii_case(b"aws") && (i == 0 || !window[i - 1].is_ascii_lowercase())
-    }) || window
-        .windows(6)
-        .any(|w| w.eq_ignore_ascii_case(b"amazon"))
+    }) || window.windows(6).any(|w| w.eq_ignore_ascii_case(b"amazon"))
 }
 
 #[cfg(test)]
@@ -247,15 +286,42 @@ mod tests {
 
     #[test]
     fn labels_in_common_syntaxes() {
-        assert_eq!(label("aws_secret_access_key = VALUE", "VALUE").as_deref(), Some("aws_secret_access_key"));
-        assert_eq!(label("  \"SecretAccessKey\": \"VALUE\"", "VALUE").as_deref(), Some("SecretAccessKey"));
-        assert_eq!(label("<AWSSecretKey>VALUE</AWSSecretKey>", "VALUE").as_deref(), Some("AWSSecretKey"));
-        assert_eq!(label("export AWS_SECRET_ACCESS_KEY='VALUE'", "VALUE").as_deref(), Some("export AWS_SECRET_ACCESS_KEY"));
-        assert_eq!(label("aws --aws-secret-access-key VALUE", "VALUE").as_deref(), Some("aws --aws-secret-access-key"));
-        assert_eq!(label("secret_key:\n    VALUE", "VALUE").as_deref(), Some("secret_key"));
-        assert_eq!(label("x=1&aws_secret_access_key%3DVALUE", "VALUE").as_deref(), Some("aws_secret_access_key"));
-        assert_eq!(label("{\\\"secretAccessKey\\\":\\\"VALUE", "VALUE").as_deref(), Some("secretAccessKey"));
-        assert_eq!(label("Secret access key: VALUE", "VALUE").as_deref(), Some("Secret access key"));
+        assert_eq!(
+            label("aws_secret_access_key = VALUE", "VALUE").as_deref(),
+            Some("aws_secret_access_key")
+        );
+        assert_eq!(
+            label("  \"SecretAccessKey\": \"VALUE\"", "VALUE").as_deref(),
+            Some("SecretAccessKey")
+        );
+        assert_eq!(
+            label("<AWSSecretKey>VALUE</AWSSecretKey>", "VALUE").as_deref(),
+            Some("AWSSecretKey")
+        );
+        assert_eq!(
+            label("export AWS_SECRET_ACCESS_KEY='VALUE'", "VALUE").as_deref(),
+            Some("export AWS_SECRET_ACCESS_KEY")
+        );
+        assert_eq!(
+            label("aws --aws-secret-access-key VALUE", "VALUE").as_deref(),
+            Some("aws --aws-secret-access-key")
+        );
+        assert_eq!(
+            label("secret_key:\n    VALUE", "VALUE").as_deref(),
+            Some("secret_key")
+        );
+        assert_eq!(
+            label("x=1&aws_secret_access_key%3DVALUE", "VALUE").as_deref(),
+            Some("aws_secret_access_key")
+        );
+        assert_eq!(
+            label("{\\\"secretAccessKey\\\":\\\"VALUE", "VALUE").as_deref(),
+            Some("secretAccessKey")
+        );
+        assert_eq!(
+            label("Secret access key: VALUE", "VALUE").as_deref(),
+            Some("Secret access key")
+        );
         assert_eq!(label("call(\"KEY\", \"VALUE\")", "VALUE"), None);
         assert_eq!(label("done.\nVALUE", "VALUE"), None);
     }
@@ -268,7 +334,12 @@ mod tests {
             let pos = glued.find("AKIA").unwrap_or(0);
             assert!(key_id_at(glued.as_bytes(), pos).is_none(), "{glued}");
         }
-        for ok in [format!("\"{k}\""), format!("\\n{k}\\n"), format!("%3D{k}%26"), format!("_{k}_")] {
+        for ok in [
+            format!("\"{k}\""),
+            format!("\\n{k}\\n"),
+            format!("%3D{k}%26"),
+            format!("_{k}_"),
+        ] {
             let pos = ok.find("AKIA").unwrap_or(0);
             assert!(key_id_at(ok.as_bytes(), pos).is_some(), "{ok}");
         }
@@ -282,7 +353,12 @@ mod tests {
     fn runs_decode_escapes() {
         let text = b"a=abc\\/def%2Bghi\\nxyz%3Dqq";
         let mut got = Vec::new();
-        runs(text, Span::new(0, text.len()), |_| true, |r| got.push((String::from_utf8(r.value).unwrap_or_default(), r.encoding)));
+        runs(
+            text,
+            Span::new(0, text.len()),
+            |_| true,
+            |r| got.push((String::from_utf8(r.value).unwrap_or_default(), r.encoding)),
+        );
         let values: Vec<&str> = got.iter().map(|(v, _)| v.as_str()).collect();
         assert_eq!(values, ["a", "abc/def+ghi", "xyz", "qq"]);
         assert_eq!(got[1].1, Encoding::UrlEncoded);

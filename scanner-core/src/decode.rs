@@ -17,7 +17,10 @@ pub(crate) fn base64(input: &[u8]) -> Option<Vec<u8>> {
             _ => return None,
         }))
     }
-    let input = input.strip_suffix(b"==").or_else(|| input.strip_suffix(b"=")).unwrap_or(input);
+    let input = input
+        .strip_suffix(b"==")
+        .or_else(|| input.strip_suffix(b"="))
+        .unwrap_or(input);
     if input.len() % 4 == 1 {
         return None;
     }
@@ -85,7 +88,10 @@ impl Utf16Region {
         if span.is_empty() {
             return Span::new(self.origin + 2 * span.start, self.origin + 2 * span.start);
         }
-        Span::new(self.origin + 2 * span.start, self.origin + 2 * (span.end - 1) + 1)
+        Span::new(
+            self.origin + 2 * span.start,
+            self.origin + 2 * (span.end - 1) + 1,
+        )
     }
 
     /// Original byte range covered.
@@ -161,8 +167,16 @@ pub(crate) fn utf16_region(text: &[u8], at: usize) -> Utf16Region {
         .collect();
     // Text that starts at an even offset (a file, a 2-aligned resource) has its character
     // bytes at even offsets when little-endian.
-    let encoding = if start % 2 == 0 { Encoding::Utf16Le } else { Encoding::Utf16Be };
-    Utf16Region { origin: start, encoding, narrow }
+    let encoding = if start % 2 == 0 {
+        Encoding::Utf16Le
+    } else {
+        Encoding::Utf16Be
+    };
+    Utf16Region {
+        origin: start,
+        encoding,
+        narrow,
+    }
 }
 
 /// Every UTF-16 region in `text` with at least `min_ascii` ASCII units in a row, at both

@@ -1,6 +1,6 @@
 //! Offline facts about a credential and the severity they add up to.
 
-use crate::finding::{AccountId, Facts, Kind, KeyType, Severity};
+use crate::finding::{AccountId, Facts, KeyType, Kind, Severity};
 
 /// Decodes the owning account from a key ID, as AWS has encoded it since 2019.
 ///
@@ -72,20 +72,33 @@ mod tests {
             (key("ASIA", "Y34FZKBOKMUTVV7A"), 609_629_065_308),
             (key("AKIA", "YVP4CIPPERUVIFXG"), 595_918_472_158),
         ] {
-            assert_eq!(account_from_key_id(k.as_bytes()).map(AccountId::get), Some(account), "{k}");
+            assert_eq!(
+                account_from_key_id(k.as_bytes()).map(AccountId::get),
+                Some(account),
+                "{k}"
+            );
         }
     }
 
     #[test]
     fn old_key_ids_carry_no_account() {
-        assert_eq!(account_from_key_id(key("AKIA", "IOSFODNN7EXAMPLE").as_bytes()), None);
-        assert_eq!(account_from_key_id(key("AKIA", "JSIE27KKMHXI3BJQ").as_bytes()), None);
+        assert_eq!(
+            account_from_key_id(key("AKIA", "IOSFODNN7EXAMPLE").as_bytes()),
+            None
+        );
+        assert_eq!(
+            account_from_key_id(key("AKIA", "JSIE27KKMHXI3BJQ").as_bytes()),
+            None
+        );
         assert_eq!(account_from_key_id(b"AKIAQ"), None);
     }
 
     #[test]
     fn severity_rises_with_root_and_own_account() {
-        let mut f = Facts { key_type: Some(KeyType::LongTerm), ..Facts::default() };
+        let mut f = Facts {
+            key_type: Some(KeyType::LongTerm),
+            ..Facts::default()
+        };
         assert_eq!(severity(Kind::KeyPair, &f), Severity::High);
         assert_eq!(severity(Kind::KeyId, &f), Severity::Low);
         assert_eq!(severity(Kind::SecretKey, &f), Severity::Medium);
@@ -99,7 +112,10 @@ mod tests {
         assert_eq!(severity(Kind::KeyPair, &f), Severity::Low);
         f.example = Some(crate::finding::ExampleKind::Placeholder);
         assert_eq!(severity(Kind::KeyPair, &f), Severity::Info);
-        let t = Facts { key_type: Some(KeyType::Temporary), ..Facts::default() };
+        let t = Facts {
+            key_type: Some(KeyType::Temporary),
+            ..Facts::default()
+        };
         assert_eq!(severity(Kind::KeyPair, &t), Severity::Medium);
     }
 }

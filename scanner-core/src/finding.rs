@@ -436,6 +436,9 @@ mod tests {
         );
         assert!("12345678901".parse::<AccountId>().is_err());
         assert!("12345678901x".parse::<AccountId>().is_err());
-        assert_eq!(AccountId::new(7).map(|a| a.to_string()).as_deref(), Some("000000000007"));
+        assert_eq!(
+            AccountId::new(7).map(|a| a.to_string()).as_deref(),
+            Some("000000000007")
+        );
     }
 }

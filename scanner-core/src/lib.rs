@@ -74,8 +74,8 @@ mod scanner;
 
 pub use error::{Error, ErrorKind};
 pub use finding::{
-    AccountId, Encoding, ExampleKind, Facts, Finding, Fingerprint, KeyId, KeyType, Kind,
-    Location, Secret, Severity, Span,
+    AccountId, Encoding, ExampleKind, Facts, Finding, Fingerprint, KeyId, KeyType, Kind, Location,
+    Secret, Severity, Span,
 };
 pub use scanner::{ExamplePolicy, Prefilter, Scanner, ScannerBuilder};
 

@@ -209,7 +209,13 @@ mod tests {
     use super::*;
 
     fn item(pos: usize, line: usize, is_key: bool, label: Option<LabelClass>) -> Item {
-        Item { pos, line, is_key, label, qualifier: String::new() }
+        Item {
+            pos,
+            line,
+            is_key,
+            label,
+            qualifier: String::new(),
+        }
     }
 
     #[test]

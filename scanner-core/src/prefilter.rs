@@ -164,8 +164,12 @@ mod tests {
         assert_eq!(base64_pattern(b"AKIA", 1).len(), 4);
         assert_eq!(base64_pattern(b"AKIA", 2).len(), 5);
         // base64("xAKIA") = "eEFLSUE=", base64("xxAKIA") = "eHhBS0lB".
-        assert!(b"eEFLSUE=".windows(4).any(|w| w == base64_pattern(b"AKIA", 1)));
-        assert!(b"eHhBS0lB".windows(5).any(|w| w == base64_pattern(b"AKIA", 2)));
+        assert!(b"eEFLSUE="
+            .windows(4)
+            .any(|w| w == base64_pattern(b"AKIA", 1)));
+        assert!(b"eHhBS0lB"
+            .windows(5)
+            .any(|w| w == base64_pattern(b"AKIA", 2)));
     }
 
     #[test]

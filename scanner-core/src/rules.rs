@@ -14,8 +14,9 @@ pub(crate) const KEY_ID_PREFIXES: [&[u8; 4]; 4] = [b"AKIA", b"ASIA", b"ABIA", b"
 
 /// Prefixes of IAM unique IDs. They name users, roles, groups, policies and certificates;
 /// they are not credentials and are never reported. Kept here so the tests can show it.
-pub const IAM_UNIQUE_ID_PREFIXES: [&str; 8] =
-    ["AIDA", "AROA", "AGPA", "AIPA", "ANPA", "ANVA", "APKA", "ASCA"];
+pub const IAM_UNIQUE_ID_PREFIXES: [&str; 8] = [
+    "AIDA", "AROA", "AGPA", "AIPA", "ANPA", "ANVA", "APKA", "ASCA",
+];
 
 /// Length of an access key ID: a 4-letter prefix and 16 base32 characters.
 pub(crate) const KEY_ID_LEN: usize = 20;
@@ -66,7 +67,10 @@ pub(crate) fn is_plausible_secret(s: &[u8]) -> bool {
     if !s.iter().any(u8::is_ascii_uppercase) || !s.iter().any(u8::is_ascii_lowercase) {
         return false;
     }
-    let ascending = s.windows(2).filter(|w| w[1] == w[0].wrapping_add(1)).count();
+    let ascending = s
+        .windows(2)
+        .filter(|w| w[1] == w[0].wrapping_add(1))
+        .count();
     if ascending >= 12 {
         return false;
     }
@@ -190,8 +194,18 @@ pub(crate) enum LabelClass {
 /// Classifies a label by its letters and digits, lower-cased.
 pub(crate) fn classify_label(norm: &str) -> LabelClass {
     const NOT_SECRET: [&str; 12] = [
-        "sha", "hash", "digest", "checksum", "etag", "signature", "commit", "integrity",
-        "nonce", "fingerprint", "revision", "uuid",
+        "sha",
+        "hash",
+        "digest",
+        "checksum",
+        "etag",
+        "signature",
+        "commit",
+        "integrity",
+        "nonce",
+        "fingerprint",
+        "revision",
+        "uuid",
     ];
     if norm.contains("sessiontoken") || norm.contains("securitytoken") {
         LabelClass::SessionToken
@@ -216,8 +230,21 @@ pub(crate) fn classify_label(norm: &str) -> LabelClass {
 /// a secret that carry the same qualifier belong together.
 pub(crate) fn label_qualifier(label: &str) -> String {
     const COMMON: [&str; 15] = [
-        "aws", "amazon", "access", "key", "keys", "id", "secret", "secrets", "accesskey",
-        "secretkey", "accesskeyid", "secretaccesskey", "export", "set", "env",
+        "aws",
+        "amazon",
+        "access",
+        "key",
+        "keys",
+        "id",
+        "secret",
+        "secrets",
+        "accesskey",
+        "secretkey",
+        "accesskeyid",
+        "secretaccesskey",
+        "export",
+        "set",
+        "env",
     ];
     // Split on punctuation and at camel-case boundaries, keeping acronyms whole:
     // `AWSSecretKey` -> aws, secret, key.
@@ -260,17 +287,32 @@ mod tests {
 
     #[test]
     fn secrets_must_look_random() {
-        assert!(!is_plausible_secret(b"0123456789abcdef0123456789abcdef01234567"));
-        assert!(!is_plausible_secret(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"));
-        assert!(!is_plausible_secret(b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
-        assert!(!is_plausible_secret(b"abababababababababababababababababababAB"));
+        assert!(!is_plausible_secret(
+            b"0123456789abcdef0123456789abcdef01234567"
+        ));
+        assert!(!is_plausible_secret(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+        ));
+        assert!(!is_plausible_secret(
+            b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        ));
+        assert!(!is_plausible_secret(
+            b"abababababababababababababababababababAB"
+        ));
         assert!(!is_plausible_secret(b"short"));
-        assert!(is_plausible_secret(b"Zq3/9xK+pL0mW7vB2nR8tY4uE6iO1aS5dF/gH+jk"));
+        assert!(is_plausible_secret(
+            b"Zq3/9xK+pL0mW7vB2nR8tY4uE6iO1aS5dF/gH+jk"
+        ));
     }
 
     #[test]
     fn labels_are_classified() {
-        for l in ["awssecretaccesskey", "secretaccesskey", "awssecretkey", "awssecret"] {
+        for l in [
+            "awssecretaccesskey",
+            "secretaccesskey",
+            "awssecretkey",
+            "awssecret",
+        ] {
             assert_eq!(classify_label(l), LabelClass::AwsSecret, "{l}");
         }
         assert_eq!(classify_label("secretkey"), LabelClass::Secret);

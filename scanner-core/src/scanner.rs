@@ -171,7 +171,10 @@ impl Scanner {
             Prefilter::On => {
                 let mut regions: Vec<decode::Utf16Region> = Vec::new();
                 for &at in &anchors.utf16 {
-                    if regions.iter().any(|r| r.covers().start <= at && at < r.covers().end) {
+                    if regions
+                        .iter()
+                        .any(|r| r.covers().start <= at && at < r.covers().end)
+                    {
                         continue;
                     }
                     regions.push(decode::utf16_region(haystack, at));
@@ -215,10 +218,7 @@ impl Scanner {
     /// cannot be opened or read.
     pub fn scan_file(&self, path: &Path) -> Result<Vec<Finding>, Error> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(Some(path), e))?;
-        let len = file
-            .metadata()
-            .map_err(|e| Error::io(Some(path), e))?
-            .len();
+        let len = file.metadata().map_err(|e| Error::io(Some(path), e))?.len();
         if len >= MMAP_THRESHOLD {
             let map = map_file(&file).map_err(|e| Error::io(Some(path), e))?;
             return Ok(self.scan(&map));
@@ -379,7 +379,8 @@ impl Scanner {
         findings.sort_by(|a, b| {
             (a.location.span, a.kind, a.fingerprint).cmp(&(b.location.span, b.kind, b.fingerprint))
         });
-        findings.dedup_by(|a, b| a.location.span == b.location.span && a.fingerprint == b.fingerprint);
+        findings
+            .dedup_by(|a, b| a.location.span == b.location.span && a.fingerprint == b.fingerprint);
         findings
     }
 }
@@ -394,7 +395,8 @@ fn map_file(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
 
 /// The label text before `pos`, if any.
 fn label_text(text: &[u8], pos: usize) -> Option<String> {
-    confirm::label_before(text, pos).map(|s| String::from_utf8_lossy(&text[s.start..s.end]).into_owned())
+    confirm::label_before(text, pos)
+        .map(|s| String::from_utf8_lossy(&text[s.start..s.end]).into_owned())
 }
 
 /// Lines of context around key IDs in which their secrets are looked for.
@@ -406,7 +408,13 @@ const WORD_WINDOW_LINES: usize = 3;
 
 /// The line-aligned window from `lines_before` lines before `span` to `lines_after` lines
 /// after it, at most `max_bytes` on each side.
-fn line_window(text: &[u8], span: Span, lines_before: usize, lines_after: usize, max_bytes: usize) -> Span {
+fn line_window(
+    text: &[u8],
+    span: Span,
+    lines_before: usize,
+    lines_after: usize,
+    max_bytes: usize,
+) -> Span {
     let floor = span.start.saturating_sub(max_bytes);
     let mut start = span.start;
     let mut seen = 0;
@@ -424,7 +432,8 @@ fn line_window(text: &[u8], span: Span, lines_before: usize, lines_after: usize,
             start = if floor == 0 {
                 0
             } else {
-                memchr::memchr(b'\n', &text[floor..span.start]).map_or(span.start, |n| floor + n + 1)
+                memchr::memchr(b'\n', &text[floor..span.start])
+                    .map_or(span.start, |n| floor + n + 1)
             };
         }
     }
@@ -443,11 +452,27 @@ fn line_window(text: &[u8], span: Span, lines_before: usize, lines_after: usize,
 }
 
 /// Secret and session-token candidates around key IDs and `secret` words.
-fn find_secrets(text: &[u8], keys: &[KeyCand], words: &[usize]) -> (Vec<SecretCand>, Vec<(Span, String)>) {
+fn find_secrets(
+    text: &[u8],
+    keys: &[KeyCand],
+    words: &[usize],
+) -> (Vec<SecretCand>, Vec<(Span, String)>) {
     let mut windows: Vec<Span> = keys
         .iter()
-        .map(|k| line_window(text, k.span, KEY_WINDOW_LINES, KEY_WINDOW_LINES, KEY_WINDOW_BYTES))
-        .chain(words.iter().map(|&w| line_window(text, Span::new(w, w), 0, WORD_WINDOW_LINES, 1024)))
+        .map(|k| {
+            line_window(
+                text,
+                k.span,
+                KEY_WINDOW_LINES,
+                KEY_WINDOW_LINES,
+                KEY_WINDOW_BYTES,
+            )
+        })
+        .chain(
+            words
+                .iter()
+                .map(|&w| line_window(text, Span::new(w, w), 0, WORD_WINDOW_LINES, 1024)),
+        )
         .collect();
     windows.sort();
     let mut merged: Vec<Span> = Vec::with_capacity(windows.len());
@@ -462,10 +487,13 @@ fn find_secrets(text: &[u8], keys: &[KeyCand], words: &[usize]) -> (Vec<SecretCa
     for window in merged {
         confirm::runs(text, window, confirm::secret_sized, |run: Run| {
             let label = label_text(text, run.span.start);
-            let class = label.as_deref().map(|l| classify_label(&confirm::normalize_label(l.as_bytes())));
+            let class = label
+                .as_deref()
+                .map(|l| classify_label(&confirm::normalize_label(l.as_bytes())));
             if run.value.len() >= rules::MIN_SESSION_TOKEN_LEN {
                 if class == Some(LabelClass::SessionToken) {
-                    let value = String::from_utf8_lossy(&run.value).into_owned() + &"=".repeat(run.padding);
+                    let value =
+                        String::from_utf8_lossy(&run.value).into_owned() + &"=".repeat(run.padding);
                     tokens.push((run.span, value));
                 }
                 return;
@@ -490,7 +518,13 @@ fn find_secrets(text: &[u8], keys: &[KeyCand], words: &[usize]) -> (Vec<SecretCa
 }
 
 /// Pairs the candidates of one text and emits its raw findings.
-fn emit(text: &[u8], keys: &[KeyCand], secrets: &[SecretCand], tokens: &[(Span, String)], out: &mut Vec<Raw>) {
+fn emit(
+    text: &[u8],
+    keys: &[KeyCand],
+    secrets: &[SecretCand],
+    tokens: &[(Span, String)],
+    out: &mut Vec<Raw>,
+) {
     // Items in position order, keys first on ties; remember where each came from.
     #[derive(Clone, Copy)]
     enum Src {
@@ -501,7 +535,12 @@ fn emit(text: &[u8], keys: &[KeyCand], secrets: &[SecretCand], tokens: &[(Span, 
         .iter()
         .enumerate()
         .map(|(i, k)| (k.span.start, Src::Key(i)))
-        .chain(secrets.iter().enumerate().map(|(i, s)| (s.span.start, Src::Secret(i))))
+        .chain(
+            secrets
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.span.start, Src::Secret(i))),
+        )
         .collect();
     order.sort_by_key(|&(pos, src)| (pos, matches!(src, Src::Secret(_))));
     let mut line_of = LineCounter::new(text);
@@ -523,7 +562,11 @@ fn emit(text: &[u8], keys: &[KeyCand], secrets: &[SecretCand], tokens: &[(Span, 
         .collect();
     let first = order.first().map_or(0, |&(p, _)| p);
     let last = order.last().map_or(0, |&(p, _)| p);
-    let structure = Structure::of(text, line_window(text, Span::new(first, first), 0, 0, 0).start, last);
+    let structure = Structure::of(
+        text,
+        line_window(text, Span::new(first, first), 0, 0, 0).start,
+        last,
+    );
     let pairs = pair::pair(&items, &structure);
 
     let key_of = |item: usize| match order[item].1 {
@@ -549,8 +592,12 @@ fn emit(text: &[u8], keys: &[KeyCand], secrets: &[SecretCand], tokens: &[(Span, 
     let token_for_key = assign_tokens(text, keys, tokens, &structure);
 
     let is_root = |k: &KeyCand, s: &SecretCand| {
-        k.label.as_deref().is_some_and(|l| l.ends_with("AWSAccessKeyId"))
-            && s.label.as_deref().is_some_and(|l| l.ends_with("AWSSecretKey"))
+        k.label
+            .as_deref()
+            .is_some_and(|l| l.ends_with("AWSAccessKeyId"))
+            && s.label
+                .as_deref()
+                .is_some_and(|l| l.ends_with("AWSSecretKey"))
     };
     for (k, key) in keys.iter().enumerate() {
         let token = token_for_key.get(key.value.as_str()).cloned();
@@ -635,14 +682,20 @@ fn assign_tokens(
             .zip(&key_lines)
             .filter(|(k, _)| k.value.starts_with("ASIA"))
             .filter(|(k, _)| {
-                let (a, b) = if k.span.start < span.start { (k.span.start, span.start) } else { (span.start, k.span.start) };
+                let (a, b) = if k.span.start < span.start {
+                    (k.span.start, span.start)
+                } else {
+                    (span.start, k.span.start)
+                };
                 !structure.section_between(a, b)
             })
             .map(|(k, &l)| (l.abs_diff(tline), k))
             .filter(|&(d, _)| d <= KEY_WINDOW_LINES)
             .min_by_key(|&(d, k)| (d, k.span.start));
         if let Some((d, k)) = best {
-            let entry = out.entry(k.value.clone()).or_insert((usize::MAX, String::new()));
+            let entry = out
+                .entry(k.value.clone())
+                .or_insert((usize::MAX, String::new()));
             if d < entry.0 {
                 *entry = (d, value.clone());
             }
@@ -665,7 +718,10 @@ fn exhaustive_anchors(text: &[u8]) -> Anchors {
     let mut a = Anchors::default();
     for i in 0..text.len() {
         let rest = &text[i..];
-        if rules::KEY_ID_PREFIXES.iter().any(|p| rest.starts_with(&p[..])) {
+        if rules::KEY_ID_PREFIXES
+            .iter()
+            .any(|p| rest.starts_with(&p[..]))
+        {
             a.key_ids.push(i);
         }
         if rules::SECRET_WORDS.iter().any(|w| rest.starts_with(w)) {
@@ -702,7 +758,12 @@ struct LineCounter<'a> {
 
 impl<'a> LineCounter<'a> {
     fn new(text: &'a [u8]) -> Self {
-        LineCounter { text, pos: 0, line: 1, line_start: 0 }
+        LineCounter {
+            text,
+            pos: 0,
+            line: 1,
+            line_start: 0,
+        }
     }
 
     fn advance(&mut self, to: usize) {
@@ -724,7 +785,11 @@ impl<'a> LineCounter<'a> {
 
     fn locate(&mut self, span: Span) -> Location {
         self.advance(span.start);
-        Location { span, line: self.line, column: span.start - self.line_start + 1 }
+        Location {
+            span,
+            line: self.line,
+            column: span.start - self.line_start + 1,
+        }
     }
 
     /// Like [`LineCounter::locate`] for a position out of order (a secret far from its key),
