@@ -1,1 +1,89 @@
+//! `leakscan`: finds leaked AWS credentials in files and directories.
+//!
+//! The binary is thin: arguments become a typed configuration once (`args`), inputs become
+//! findings (`scan`, with `scanner-core` doing the detection), findings become a report
+//! (`report`). Exit codes are decided here and only here.
 
+mod args;
+mod report;
+mod scan;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command, Format, ScanConfig};
+use report::Report;
+
+/// Exit statuses, documented in the README and `leakscan scan --help`.
+const EXIT_CLEAN: u8 = 0;
+const EXIT_FOUND: u8 = 1;
+const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Scan(args) => match args.into_config().and_then(|c| scan(&c)) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("leakscan: error: {e:#}");
+                ExitCode::from(EXIT_ERROR)
+            }
+        },
+    }
+}
+
+fn scan(config: &ScanConfig) -> anyhow::Result<u8> {
+    let started = std::time::Instant::now();
+    let outcome = scan::run(config)?;
+    let report = Report::new(outcome);
+    for e in &report.errors {
+        eprintln!("leakscan: {}: {}", e.path, e.reason);
+    }
+    for s in &report.skipped {
+        eprintln!(
+            "leakscan: {}: skipped, {} bytes is over --max-file-size",
+            s.path, s.size
+        );
+    }
+    let code = if !report.credentials.is_empty() {
+        EXIT_FOUND
+    } else if !report.errors.is_empty() {
+        EXIT_ERROR
+    } else {
+        EXIT_CLEAN
+    };
+    let rc = &config.report;
+    let written = match &rc.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            write_report(&mut w, &report, config).and_then(|()| w.flush())
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            write_report(&mut w, &report, config).and_then(|()| w.flush())
+        }
+    };
+    match written {
+        Ok(()) => {}
+        // The reader went away (`leakscan scan | head`): nothing more to say to it.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(anyhow::anyhow!("cannot write the report: {e}")),
+    }
+    if rc.format == Format::Human {
+        eprintln!("{}", report::human::summary(&report, started.elapsed()));
+    }
+    Ok(code)
+}
+
+fn write_report(out: &mut dyn Write, report: &Report, config: &ScanConfig) -> std::io::Result<()> {
+    let rc = &config.report;
+    match rc.format {
+        Format::Human => report::human::write(out, report, rc.secrets, rc.color),
+        Format::Json => report::json::write(out, report, rc.secrets),
+    }
+}

@@ -165,7 +165,7 @@ pub fn expand(text: &str, slots: &mut Slots) -> Vec<u8> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(i) = rest.find("{{") {
-        out.extend_from_slice(rest[..i].as_bytes());
+        out.extend_from_slice(&rest.as_bytes()[..i]);
         let j = rest[i..].find("}}").expect("closing }}") + i;
         let inner = &rest[i + 2..j];
         let (name, modifier) = match inner.split_once('|') {

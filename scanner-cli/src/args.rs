@@ -1,0 +1,210 @@
+//! Command-line arguments, and their one-time conversion into the typed [`ScanConfig`]
+//! the rest of the binary works with. No clap type leaves this module.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand, ValueEnum};
+use scanner_core::{AccountId, ExamplePolicy, Scanner};
+
+/// Finds leaked AWS credentials (key IDs, secret access keys and the pairs they form) in
+/// files and directories.
+#[derive(Debug, Parser)]
+#[command(name = "leakscan", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories (`-` reads standard input).
+    ///
+    /// Exit status: 0 nothing found; 1 credentials found; 2 nothing found, but some input
+    /// could not be read (each such input is reported with its reason).
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; `-` for standard input.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Show secrets and session tokens in clear (they are redacted otherwise).
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// Also report AWS documentation example keys and obvious placeholders.
+    #[arg(long)]
+    pub include_examples: bool,
+
+    /// Skip files larger than this many bytes (suffixes K, M, G allowed); skipped files are
+    /// counted and listed.
+    #[arg(long, value_name = "BYTES", default_value = "256M", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    /// Skip paths matching this glob (gitignore syntax; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Number of threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// An AWS account ID that is yours: its credentials are reported at higher severity
+    /// (repeatable).
+    #[arg(long = "own-account", value_name = "ACCOUNT_ID")]
+    pub own_accounts: Vec<String>,
+
+    /// When to colour the human report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Where a scan reads from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    Stdin,
+    Path(PathBuf),
+}
+
+/// Everything a scan needs, decided once.
+#[derive(Debug)]
+pub struct ScanConfig {
+    pub inputs: Vec<Input>,
+    pub scanner: Scanner,
+    pub max_file_size: u64,
+    pub excludes: Vec<String>,
+    pub threads: Option<usize>,
+    pub report: ReportConfig,
+}
+
+/// How the report is written.
+#[derive(Debug)]
+pub struct ReportConfig {
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub secrets: SecretDisplay,
+    pub color: bool,
+}
+
+/// Whether secrets appear in clear in reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretDisplay {
+    Redacted,
+    Shown,
+}
+
+impl ScanArgs {
+    pub fn into_config(self) -> anyhow::Result<ScanConfig> {
+        let own_accounts = self
+            .own_accounts
+            .iter()
+            .map(|a| {
+                a.parse::<AccountId>()
+                    .with_context(|| format!("--own-account {a}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let scanner = Scanner::builder()
+            .examples(if self.include_examples {
+                ExamplePolicy::Report
+            } else {
+                ExamplePolicy::Suppress
+            })
+            .own_accounts(own_accounts)
+            .build();
+        if self.threads == Some(0) {
+            bail!("--threads must be at least 1");
+        }
+        let inputs = self
+            .paths
+            .into_iter()
+            .map(|p| {
+                if p.as_os_str() == "-" {
+                    Input::Stdin
+                } else {
+                    Input::Path(p)
+                }
+            })
+            .collect();
+        let color = match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                use std::io::IsTerminal;
+                self.output.is_none()
+                    && std::env::var_os("NO_COLOR").is_none()
+                    && std::io::stdout().is_terminal()
+            }
+        };
+        Ok(ScanConfig {
+            inputs,
+            scanner,
+            max_file_size: self.max_file_size,
+            excludes: self.exclude,
+            threads: self.threads,
+            report: ReportConfig {
+                format: self.format,
+                output: self.output,
+                secrets: if self.show_secrets {
+                    SecretDisplay::Shown
+                } else {
+                    SecretDisplay::Redacted
+                },
+                color,
+            },
+        })
+    }
+}
+
+/// `1024`, `64K`, `10M`, `1G` (binary multiples).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (digits, mult) = match s.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&s[..i], 1 << 10),
+        Some((i, 'm' | 'M')) => (&s[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("not a size in bytes: {s:?} (e.g. 1048576, 512K, 10M, 1G)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("64K"), Ok(65536));
+        assert_eq!(parse_size("10m"), Ok(10 << 20));
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("99999999999G").is_err());
+    }
+}

@@ -1,0 +1,172 @@
+//! The human report: one block per credential, most severe first.
+
+use std::io::Write;
+
+use scanner_core::{Encoding, ExampleKind, Severity};
+
+use super::{kind_title, Credential, Report};
+use crate::args::SecretDisplay;
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn severity(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::Critical => "1;31",
+            Severity::High => "31",
+            Severity::Medium => "33",
+            Severity::Low => "36",
+            Severity::Info => "2",
+        };
+        self.paint(code, &format!("{:<8}", s.as_str().to_uppercase()))
+    }
+}
+
+pub fn write(
+    out: &mut dyn Write,
+    report: &Report,
+    secrets: SecretDisplay,
+    color: bool,
+) -> std::io::Result<()> {
+    let style = Style { color };
+    for c in &report.credentials {
+        write_credential(out, c, secrets, &style)?;
+    }
+    Ok(())
+}
+
+fn write_credential(
+    out: &mut dyn Write,
+    c: &Credential,
+    secrets: SecretDisplay,
+    style: &Style,
+) -> std::io::Result<()> {
+    let mut title = kind_title(c.kind).to_string();
+    if let Some(k) = &c.key_id {
+        title = format!("{title}  {}", style.paint("1", k.as_str()));
+    }
+    let mut notes = Vec::new();
+    if c.facts.likely_root {
+        notes.push("likely AWS root user key".to_string());
+    }
+    if c.facts.own_account {
+        notes.push("one of your accounts".to_string());
+    }
+    if c.facts.canary {
+        notes.push("canary token: a tripwire, using it alerts its owner".to_string());
+    }
+    match c.facts.example {
+        Some(ExampleKind::Documentation) => notes.push("AWS documentation example".to_string()),
+        Some(_) => notes.push("placeholder".to_string()),
+        None => {}
+    }
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        format!("  ({})", notes.join("; "))
+    };
+    writeln!(out, "{} {title}{notes}", style.severity(c.severity))?;
+    if let Some(t) = c.facts.key_type {
+        let account = c.facts.account_id.map_or_else(
+            || "unknown (key ID issued before 2019)".to_string(),
+            |a| a.to_string(),
+        );
+        writeln!(out, "  account      {account}  ({} key)", t.as_str())?;
+    }
+    if let Some(s) = &c.secret {
+        let shown = if secrets == SecretDisplay::Shown {
+            s.expose().to_string()
+        } else {
+            s.redacted()
+        };
+        writeln!(out, "  secret       {shown}")?;
+    }
+    if let Some(t) = &c.session_token {
+        let shown = if secrets == SecretDisplay::Shown {
+            t.expose().to_string()
+        } else {
+            t.redacted()
+        };
+        writeln!(out, "  session      {shown}")?;
+    }
+    let n = c.locations.len();
+    writeln!(
+        out,
+        "  found in     {n} place{}",
+        if n == 1 { "" } else { "s" }
+    )?;
+    for l in &c.locations {
+        let mut extra = Vec::new();
+        if l.encoding != Encoding::Plain {
+            extra.push(l.encoding.as_str().to_string());
+        }
+        if let Some(sl) = l.secret_line {
+            extra.push(format!("secret on line {sl}"));
+        }
+        let extra = if extra.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", extra.join(", "))
+        };
+        writeln!(out, "    {}:{}:{}{extra}", l.path, l.line, l.column)?;
+    }
+    writeln!(out, "  fingerprint  {}", c.fingerprint)?;
+    writeln!(out)
+}
+
+/// The one-paragraph summary printed to standard error after a human report.
+pub fn summary(report: &Report, elapsed: std::time::Duration) -> String {
+    let mut by_sev: Vec<String> = Vec::new();
+    for s in [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ] {
+        let n = report
+            .credentials
+            .iter()
+            .filter(|c| c.severity == s)
+            .count();
+        if n > 0 {
+            by_sev.push(format!("{n} {}", s.as_str()));
+        }
+    }
+    let found = match report.credentials.len() {
+        0 => "no credentials found".to_string(),
+        n => format!(
+            "{n} credential{} found ({})",
+            if n == 1 { "" } else { "s" },
+            by_sev.join(", ")
+        ),
+    };
+    let mut s = format!(
+        "leakscan: {found}; {} file{} scanned ({:.1} MiB) in {:.2} s",
+        report.files_scanned,
+        if report.files_scanned == 1 { "" } else { "s" },
+        report.bytes_scanned as f64 / (1024.0 * 1024.0),
+        elapsed.as_secs_f64()
+    );
+    if !report.skipped.is_empty() {
+        s += &format!("; {} skipped over --max-file-size", report.skipped.len());
+    }
+    if !report.errors.is_empty() {
+        let n = report.errors.len();
+        s += &format!(
+            "; {n} input{} could not be read",
+            if n == 1 { "" } else { "s" }
+        );
+    }
+    s
+}

@@ -1,0 +1,173 @@
+//! The JSON report.
+//!
+//! # Schema (version 1)
+//!
+//! ```text
+//! {
+//!   "version": 1,
+//!   "findings": [                       // one per credential; most severe first
+//!     {
+//!       "fingerprint": "<64 hex>",      // SHA-256 of kind, key ID and secret; stable
+//!       "kind": "aws-key-pair" | "aws-key-id" | "aws-secret-key",
+//!       "severity": "critical" | "high" | "medium" | "low" | "info",
+//!       "key_id": "AKIA..." | null,
+//!       "key_type": "long-term" | "temporary" | "sts-bearer-token" | "context-specific" | null,
+//!       "account_id": "123456789012" | null,   // decoded offline from the key ID
+//!       "secret": "..." | null,                // only with --show-secrets
+//!       "secret_redacted": "abcd********" | null,
+//!       "session_token": "..." | null,         // only with --show-secrets
+//!       "has_session_token": true | false,
+//!       "canary": bool, "likely_root": bool, "own_account": bool,
+//!       "example": "documentation" | "placeholder" | null,
+//!       "locations": [                  // sorted by path, line, column
+//!         { "path": "...", "line": 1, "column": 1,
+//!           "encoding": "plain" | "json-escaped" | "url-encoded" | "base64" | "utf-16le" | "utf-16be",
+//!           "secret_line": 3 | null }
+//!       ]
+//!     }
+//!   ],
+//!   "errors": [ { "path": "...", "reason": "..." } ],        // inputs that could not be read
+//!   "stats": { "files_scanned": N, "bytes_scanned": N, "files_skipped": N,
+//!              "skipped": [ { "path": "...", "size": N } ],  // over --max-file-size
+//!              "errors": N, "findings": N }
+//! }
+//! ```
+//!
+//! Paths are shown as given on the command line (lossily converted when not UTF-8). The
+//! output is byte-for-byte identical whatever the number of threads.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::Report;
+use crate::args::SecretDisplay;
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    version: u32,
+    findings: Vec<JsonFinding<'a>>,
+    errors: Vec<JsonError<'a>>,
+    stats: Stats<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    fingerprint: String,
+    kind: &'static str,
+    severity: &'static str,
+    key_id: Option<&'a str>,
+    key_type: Option<&'static str>,
+    account_id: Option<String>,
+    secret: Option<&'a str>,
+    secret_redacted: Option<String>,
+    session_token: Option<&'a str>,
+    has_session_token: bool,
+    canary: bool,
+    likely_root: bool,
+    own_account: bool,
+    example: Option<&'static str>,
+    locations: Vec<JsonLocation<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonLocation<'a> {
+    path: &'a str,
+    line: usize,
+    column: usize,
+    encoding: &'static str,
+    secret_line: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct JsonError<'a> {
+    path: &'a str,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonSkipped<'a> {
+    path: &'a str,
+    size: u64,
+}
+
+#[derive(Serialize)]
+struct Stats<'a> {
+    files_scanned: u64,
+    bytes_scanned: u64,
+    files_skipped: usize,
+    skipped: Vec<JsonSkipped<'a>>,
+    errors: usize,
+    findings: usize,
+}
+
+pub fn write(out: &mut dyn Write, report: &Report, secrets: SecretDisplay) -> std::io::Result<()> {
+    let shown = secrets == SecretDisplay::Shown;
+    let findings = report
+        .credentials
+        .iter()
+        .map(|c| JsonFinding {
+            fingerprint: c.fingerprint.to_hex(),
+            kind: c.kind.as_str(),
+            severity: c.severity.as_str(),
+            key_id: c.key_id.as_ref().map(|k| k.as_str()),
+            key_type: c.facts.key_type.map(|t| t.as_str()),
+            account_id: c.facts.account_id.map(|a| a.to_string()),
+            secret: c.secret.as_ref().filter(|_| shown).map(|s| s.expose()),
+            secret_redacted: c.secret.as_ref().map(|s| s.redacted()),
+            session_token: c
+                .session_token
+                .as_ref()
+                .filter(|_| shown)
+                .map(|s| s.expose()),
+            has_session_token: c.session_token.is_some(),
+            canary: c.facts.canary,
+            likely_root: c.facts.likely_root,
+            own_account: c.facts.own_account,
+            example: c.facts.example.map(|e| match e {
+                scanner_core::ExampleKind::Documentation => "documentation",
+                _ => "placeholder",
+            }),
+            locations: c
+                .locations
+                .iter()
+                .map(|l| JsonLocation {
+                    path: &l.path,
+                    line: l.line,
+                    column: l.column,
+                    encoding: l.encoding.as_str(),
+                    secret_line: l.secret_line,
+                })
+                .collect(),
+        })
+        .collect();
+    let doc = Doc {
+        version: 1,
+        findings,
+        errors: report
+            .errors
+            .iter()
+            .map(|e| JsonError {
+                path: &e.path,
+                reason: &e.reason,
+            })
+            .collect(),
+        stats: Stats {
+            files_scanned: report.files_scanned,
+            bytes_scanned: report.bytes_scanned,
+            files_skipped: report.skipped.len(),
+            skipped: report
+                .skipped
+                .iter()
+                .map(|s| JsonSkipped {
+                    path: &s.path,
+                    size: s.size,
+                })
+                .collect(),
+            errors: report.errors.len(),
+            findings: report.credentials.len(),
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

@@ -1,0 +1,242 @@
+//! Turns inputs (files, directories, standard input) into findings, in parallel. Every
+//! input that cannot be read becomes an [`InputError`] with its path and reason; the scan
+//! always goes on.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use scanner_core::{Finding, Scanner};
+
+use crate::args::{Input, ScanConfig};
+
+/// A finding with the input it came from.
+#[derive(Debug)]
+pub struct Hit {
+    pub path: String,
+    pub finding: Finding,
+}
+
+/// An input that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct InputError {
+    pub path: String,
+    pub reason: String,
+}
+
+/// A file not scanned because of `--max-file-size`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Skipped {
+    pub path: String,
+    pub size: u64,
+}
+
+/// Everything a scan produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub hits: Vec<Hit>,
+    pub errors: Vec<InputError>,
+    pub skipped: Vec<Skipped>,
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+}
+
+/// What happened to one input.
+enum FileResult {
+    Scanned {
+        path: String,
+        bytes: u64,
+        findings: Vec<Finding>,
+    },
+    Skipped(Skipped),
+    Failed(InputError),
+}
+
+/// Scans every input of `config`.
+pub fn run(config: &ScanConfig) -> anyhow::Result<Outcome> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads.unwrap_or(0))
+        .build()?;
+    let mut outcome = Outcome::default();
+    let mut files = Vec::new();
+    for input in &config.inputs {
+        match input {
+            Input::Stdin => absorb(
+                &mut outcome,
+                scan_stdin(&config.scanner, config.max_file_size),
+            ),
+            Input::Path(p) => collect(p, &config.excludes, &mut files, &mut outcome.errors),
+        }
+    }
+    let results: Vec<FileResult> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|p| scan_file(&config.scanner, p, config.max_file_size))
+            .collect()
+    });
+    for r in results {
+        absorb(&mut outcome, r);
+    }
+    outcome.errors.sort();
+    outcome.errors.dedup();
+    outcome.skipped.sort();
+    Ok(outcome)
+}
+
+fn absorb(outcome: &mut Outcome, r: FileResult) {
+    match r {
+        FileResult::Scanned {
+            path,
+            bytes,
+            findings,
+        } => {
+            outcome.files_scanned += 1;
+            outcome.bytes_scanned += bytes;
+            outcome.hits.extend(findings.into_iter().map(|finding| Hit {
+                path: path.clone(),
+                finding,
+            }));
+        }
+        FileResult::Skipped(s) => outcome.skipped.push(s),
+        FileResult::Failed(e) => outcome.errors.push(e),
+    }
+}
+
+/// How a path is shown in reports: as given, without a leading `./`.
+pub fn display(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    s.strip_prefix("./")
+        .map_or_else(|| s.to_string(), str::to_string)
+}
+
+/// Adds the files under `path` to `files`: the path itself if it is a file (or anything
+/// else that can be read, such as a named pipe), every regular file below it if it is a
+/// directory. Ignore files are not honoured (secrets hide in ignored `.env` files); `.git`
+/// directories are skipped, and so are symbolic links met while walking.
+fn collect(
+    path: &Path,
+    excludes: &[String],
+    files: &mut Vec<PathBuf>,
+    errors: &mut Vec<InputError>,
+) {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            errors.push(InputError {
+                path: display(path),
+                reason: e.to_string(),
+            });
+            return;
+        }
+    };
+    if !meta.is_dir() {
+        files.push(path.to_path_buf());
+        return;
+    }
+    let mut overrides = ignore::overrides::OverrideBuilder::new(path);
+    for glob in excludes {
+        if let Err(e) = overrides.add(&format!("!{glob}")) {
+            errors.push(InputError {
+                path: glob.clone(),
+                reason: format!("invalid --exclude glob: {e}"),
+            });
+        }
+    }
+    let overrides = match overrides.build() {
+        Ok(o) => o,
+        Err(e) => {
+            errors.push(InputError {
+                path: display(path),
+                reason: format!("invalid --exclude globs: {e}"),
+            });
+            return;
+        }
+    };
+    let walker = ignore::WalkBuilder::new(path)
+        .standard_filters(false)
+        .follow_links(false)
+        .overrides(overrides)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build();
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => files.push(e.into_path()),
+            Ok(_) => {}
+            Err(e) => errors.push(walk_error(path, &e)),
+        }
+    }
+}
+
+fn walk_error(root: &Path, e: &ignore::Error) -> InputError {
+    fn path_of(e: &ignore::Error) -> Option<&Path> {
+        match e {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                path_of(err)
+            }
+            _ => None,
+        }
+    }
+    fn reason(e: &ignore::Error) -> String {
+        match e {
+            ignore::Error::WithPath { err, .. }
+            | ignore::Error::WithDepth { err, .. }
+            | ignore::Error::WithLineNumber { err, .. } => reason(err),
+            other => other.to_string(),
+        }
+    }
+    InputError {
+        path: display(path_of(e).unwrap_or(root)),
+        reason: reason(e),
+    }
+}
+
+fn scan_file(scanner: &Scanner, path: &Path, max_size: u64) -> FileResult {
+    let shown = display(path);
+    let size = match std::fs::metadata(path) {
+        Ok(m) => m.len(),
+        Err(e) => {
+            return FileResult::Failed(InputError {
+                path: shown,
+                reason: e.to_string(),
+            })
+        }
+    };
+    if size > max_size {
+        return FileResult::Skipped(Skipped { path: shown, size });
+    }
+    match scanner.scan_file(path) {
+        Ok(findings) => FileResult::Scanned {
+            path: shown,
+            bytes: size,
+            findings,
+        },
+        Err(e) => FileResult::Failed(InputError {
+            path: shown,
+            reason: e
+                .io_error()
+                .map_or_else(|| e.to_string(), ToString::to_string),
+        }),
+    }
+}
+
+fn scan_stdin(scanner: &Scanner, max_size: u64) -> FileResult {
+    let path = "-".to_string();
+    let mut buf = Vec::new();
+    let limit = max_size.saturating_add(1);
+    if let Err(e) = std::io::stdin().lock().take(limit).read_to_end(&mut buf) {
+        return FileResult::Failed(InputError {
+            path,
+            reason: e.to_string(),
+        });
+    }
+    let size = buf.len() as u64;
+    if size > max_size {
+        return FileResult::Skipped(Skipped { path, size });
+    }
+    FileResult::Scanned {
+        path,
+        bytes: size,
+        findings: scanner.scan(&buf),
+    }
+}
