@@ -171,10 +171,8 @@ impl Scanner {
             Prefilter::On => {
                 let mut regions: Vec<decode::Utf16Region> = Vec::new();
                 for &at in &anchors.utf16 {
-                    if regions
-                        .iter()
-                        .any(|r| r.covers().start <= at && at < r.covers().end)
-                    {
+                    // Anchors ascend: one inside the last region adds nothing.
+                    if regions.last().is_some_and(|r| at < r.covers().end) {
                         continue;
                     }
                     regions.push(decode::utf16_region(haystack, at));
@@ -287,12 +285,15 @@ impl Scanner {
     ) {
         let tokens: Vec<Span> = match self.inner.prefilter {
             Prefilter::On => {
-                let mut t: Vec<Span> = anchors
-                    .base64
-                    .iter()
-                    .map(|&p| decode::base64_token_around(text, p))
-                    .collect();
-                t.dedup();
+                let mut t: Vec<Span> = Vec::new();
+                for &p in &anchors.base64 {
+                    // Anchors ascend: one inside the last token is the same token, and
+                    // finding its bounds again would make a long token cost quadratic time.
+                    if t.last().is_some_and(|last| p < last.end) {
+                        continue;
+                    }
+                    t.push(decode::base64_token_around(text, p));
+                }
                 t
             }
             Prefilter::Off => all_base64_tokens(text),
@@ -333,7 +334,12 @@ impl Scanner {
     fn finish(&self, haystack: &[u8], mut raws: Vec<Raw>) -> Vec<Finding> {
         let examples = Examples::get();
         raws.sort_by_key(Raw::primary);
-        let mut lines = LineCounter::new(haystack);
+        let lines = Locator::new(
+            haystack,
+            raws.iter()
+                .flat_map(|r| [r.key_span, r.secret_span])
+                .flatten(),
+        );
         let mut findings: Vec<Finding> = Vec::with_capacity(raws.len());
         for raw in raws {
             let key_id = raw.key.clone().map(KeyId::new_unchecked);
@@ -360,7 +366,7 @@ impl Scanner {
             let primary = raw.primary();
             let location = lines.locate(primary);
             let secret_location = match raw.secret_span {
-                Some(s) if s != primary => Some(lines.locate_any(s)),
+                Some(s) if s != primary => Some(lines.locate(s)),
                 _ => None,
             };
             findings.push(Finding {
@@ -783,21 +789,33 @@ impl<'a> LineCounter<'a> {
         self.line
     }
 
-    fn locate(&mut self, span: Span) -> Location {
-        self.advance(span.start);
-        Location {
-            span,
-            line: self.line,
-            column: span.start - self.line_start + 1,
-        }
+    /// Line and column of `pos`.
+    fn line_column(&mut self, pos: usize) -> (usize, usize) {
+        self.advance(pos);
+        (self.line, pos - self.line_start + 1)
+    }
+}
+
+/// Lines and columns of a known set of positions, computed in one pass over the text.
+struct Locator {
+    positions: HashMap<usize, (usize, usize)>,
+}
+
+impl Locator {
+    fn new(text: &[u8], spans: impl Iterator<Item = Span>) -> Locator {
+        let mut starts: Vec<usize> = spans.map(|s| s.start).collect();
+        starts.sort_unstable();
+        starts.dedup();
+        let mut counter = LineCounter::new(text);
+        let positions = starts
+            .into_iter()
+            .map(|p| (p, counter.line_column(p)))
+            .collect();
+        Locator { positions }
     }
 
-    /// Like [`LineCounter::locate`] for a position out of order (a secret far from its key),
-    /// leaving the counter where it was so that the ascending walk stays linear.
-    fn locate_any(&mut self, span: Span) -> Location {
-        let saved = (self.pos, self.line, self.line_start);
-        let loc = self.locate(span);
-        (self.pos, self.line, self.line_start) = saved;
-        loc
+    fn locate(&self, span: Span) -> Location {
+        let (line, column) = self.positions.get(&span.start).copied().unwrap_or((0, 0));
+        Location { span, line, column }
     }
 }

@@ -228,3 +228,115 @@ fn a_scanner_is_shared_between_threads() {
         }
     });
 }
+
+/// Random inputs assembled from credential fragments, separators, escapes, encodings and
+/// binary bytes: the scanner never panics, and the prefilter never changes the findings.
+#[test]
+fn random_inputs_never_panic_and_the_prefilter_agrees() {
+    let on = Scanner::builder().examples(ExamplePolicy::Report).build();
+    let off = Scanner::builder()
+        .examples(ExamplePolicy::Report)
+        .prefilter(Prefilter::Off)
+        .build();
+    let mut state: u64 = 0x5eed_1eaf_5ca1_ab1e;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let pieces: Vec<Vec<u8>> = [
+        "aws_access_key_id = ",
+        "aws_secret_access_key = ",
+        "AWSSecretKey=",
+        "secret",
+        "SECRET",
+        "Secret",
+        "aws_session_token=",
+        "\n",
+        "\r\n",
+        " ",
+        "\"",
+        "'",
+        "\\/",
+        "%2F",
+        "%2B",
+        "%3D",
+        "\\n",
+        "{",
+        "}",
+        "[profile]\n",
+        ",",
+        ":",
+        "=",
+        "AKIA",
+        "ASIA",
+        "QUtJQ",
+        "A\0K\0I\0A\0",
+        "aws:\n  ",
+        "- ",
+        "</x>",
+        "==",
+        "+",
+        "/",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    let mut found = [0usize; 3];
+    for round in 0..400 {
+        let mut hay = Vec::new();
+        for _ in 0..(5 + next(40)) {
+            let seed = format!("R{round}x{}", next(6));
+            match next(12) {
+                0 => hay.extend(
+                    harness::key_id(["AKIA", "ASIA", "ABIA", "ACCA"][next(4)], &seed, None).bytes(),
+                ),
+                1 => hay.extend(harness::secret(&seed).bytes()),
+                2 => hay.extend(harness::session_token(&seed).bytes()),
+                3 => {
+                    let k = harness::key_id("AKIA", &seed, None);
+                    hay.extend(
+                        harness::base64(format!("{}{k}", "x".repeat(next(3))).as_bytes()).bytes(),
+                    );
+                }
+                4 => hay.extend(harness::base64(harness::secret(&seed).as_bytes()).bytes()),
+                5 => {
+                    let text = format!(
+                        "aws_access_key_id={}\nsecret={}",
+                        harness::key_id("AKIA", &seed, None),
+                        harness::secret(&seed)
+                    );
+                    let le = next(2) == 0;
+                    hay.extend(text.encode_utf16().flat_map(|u| {
+                        if le {
+                            u.to_le_bytes()
+                        } else {
+                            u.to_be_bytes()
+                        }
+                    }));
+                }
+                6 => hay.extend((0..next(8)).map(|_| [0u8, 0xff, 0x14, 0x28, 0x80, b'Z'][next(6)])),
+                7 => hay.extend((0..next(60)).map(|_| {
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[next(64)]
+                })),
+                _ => hay.extend_from_slice(&pieces[next(pieces.len())]),
+            }
+        }
+        let a = on.scan(&hay);
+        let b = off.scan(&hay);
+        assert_eq!(a, b, "round {round}: {:?}", String::from_utf8_lossy(&hay));
+        for f in &a {
+            found[match f.kind {
+                scanner_core::Kind::KeyPair => 0,
+                scanner_core::Kind::KeyId => 1,
+                _ => 2,
+            }] += 1;
+        }
+    }
+    // The comparison means something only if the inputs produce findings of every kind.
+    assert!(
+        found[0] >= 100 && found[1] >= 100 && found[2] >= 10,
+        "findings by kind: {found:?}"
+    );
+}
