@@ -18,7 +18,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan files and directories (`-` reads standard input).
+    /// Scan files, directories and git repositories (`-` reads standard input).
+    ///
+    /// A git repository (work tree, bare, or linked worktree) is scanned whole: every object
+    /// of its history, reachable or not, each blob once, plus the work-tree files whose
+    /// contents are not already in its history.
     ///
     /// Exit status: 0 nothing found; 1 credentials found; 2 nothing found, but some input
     /// could not be read (each such input is reported with its reason).
@@ -27,9 +31,13 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
-    /// Files or directories to scan; `-` for standard input.
+    /// Files, directories or git repositories to scan; `-` for standard input.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
+
+    /// Scan a git repository's work-tree files only, not its history.
+    #[arg(long)]
+    pub no_history: bool,
 
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -98,7 +106,15 @@ pub struct ScanConfig {
     pub max_file_size: u64,
     pub excludes: Vec<String>,
     pub threads: Option<usize>,
+    pub history: History,
     pub report: ReportConfig,
+}
+
+/// Whether git repositories are scanned with their history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum History {
+    Scan,
+    Skip,
 }
 
 /// How the report is written.
@@ -165,6 +181,11 @@ impl ScanArgs {
             max_file_size: self.max_file_size,
             excludes: self.exclude,
             threads: self.threads,
+            history: if self.no_history {
+                History::Skip
+            } else {
+                History::Scan
+            },
             report: ReportConfig {
                 format: self.format,
                 output: self.output,

@@ -1,20 +1,40 @@
-//! Turns inputs (files, directories, standard input) into findings, in parallel. Every
-//! input that cannot be read becomes an [`InputError`] with its path and reason; the scan
-//! always goes on.
+//! Turns inputs (files, directories, git repositories, standard input) into findings, in
+//! parallel. Every input that cannot be read becomes an [`InputError`] with its path and
+//! reason; the scan always goes on.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use scanner_core::{Finding, Scanner};
+use scanner_git::{HistoryOptions, HistoryScanner, HistoryStats};
 
-use crate::args::{Input, ScanConfig};
+use crate::args::{History, Input, ScanConfig};
+
+/// Where a finding was made.
+#[derive(Debug)]
+pub enum Origin {
+    /// A file (or standard input, `-`).
+    File(String),
+    /// A repository's history.
+    Git {
+        repository: String,
+        source: Box<scanner_git::Source>,
+    },
+}
 
 /// A finding with the input it came from.
 #[derive(Debug)]
 pub struct Hit {
-    pub path: String,
+    pub origin: Origin,
     pub finding: Finding,
+}
+
+/// What the history scan of one repository counted.
+#[derive(Debug)]
+pub struct RepoSummary {
+    pub path: String,
+    pub stats: HistoryStats,
 }
 
 /// An input that could not be read, and why.
@@ -39,6 +59,7 @@ pub struct Outcome {
     pub skipped: Vec<Skipped>,
     pub files_scanned: u64,
     pub bytes_scanned: u64,
+    pub repositories: Vec<RepoSummary>,
 }
 
 /// What happened to one input.
@@ -48,6 +69,8 @@ enum FileResult {
         bytes: u64,
         findings: Vec<Finding>,
     },
+    /// A work-tree file whose contents the history scan already read.
+    Known,
     Skipped(Skipped),
     Failed(InputError),
 }
@@ -58,21 +81,71 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<Outcome> {
         .num_threads(config.threads.unwrap_or(0))
         .build()?;
     let mut outcome = Outcome::default();
+    let history = HistoryScanner::new(
+        config.scanner.clone(),
+        HistoryOptions::default()
+            .max_blob_size(config.max_file_size)
+            .threads(config.threads),
+    );
     let mut files = Vec::new();
+    // Work-tree files of scanned repositories: scanned only when their contents are not a
+    // blob the history scan already read.
+    let mut work_tree_files = Vec::new();
     for input in &config.inputs {
         match input {
             Input::Stdin => absorb(
                 &mut outcome,
                 scan_stdin(&config.scanner, config.max_file_size),
             ),
+            Input::Path(p)
+                if config.history == History::Scan && HistoryScanner::is_repository(p) =>
+            {
+                match pool.install(|| history.scan_repository(p)) {
+                    Ok(scan) => {
+                        let repository = display(p);
+                        for problem in scan.problems {
+                            outcome.errors.push(InputError {
+                                path: format!("{repository}: {}", problem.what),
+                                reason: problem.reason,
+                            });
+                        }
+                        outcome.hits.extend(scan.findings.into_iter().map(|f| Hit {
+                            origin: Origin::Git {
+                                repository: repository.clone(),
+                                source: Box::new(f.source),
+                            },
+                            finding: f.finding,
+                        }));
+                        outcome.repositories.push(RepoSummary {
+                            path: repository,
+                            stats: scan.stats,
+                        });
+                        if let Some(wt) = scan.work_tree {
+                            collect(
+                                &wt,
+                                &config.excludes,
+                                &mut work_tree_files,
+                                &mut outcome.errors,
+                            );
+                        }
+                    }
+                    Err(e) => outcome.errors.push(InputError {
+                        path: display(p),
+                        reason: e.to_string(),
+                    }),
+                }
+            }
             Input::Path(p) => collect(p, &config.excludes, &mut files, &mut outcome.errors),
         }
     }
     let results: Vec<FileResult> = pool.install(|| {
-        files
+        let plain = files
             .par_iter()
-            .map(|p| scan_file(&config.scanner, p, config.max_file_size))
-            .collect()
+            .map(|p| scan_file(&config.scanner, p, config.max_file_size, None));
+        let work_tree = work_tree_files
+            .par_iter()
+            .map(|p| scan_file(&config.scanner, p, config.max_file_size, Some(&history)));
+        plain.chain(work_tree).collect()
     });
     for r in results {
         absorb(&mut outcome, r);
@@ -93,10 +166,11 @@ fn absorb(outcome: &mut Outcome, r: FileResult) {
             outcome.files_scanned += 1;
             outcome.bytes_scanned += bytes;
             outcome.hits.extend(findings.into_iter().map(|finding| Hit {
-                path: path.clone(),
+                origin: Origin::File(path.clone()),
                 finding,
             }));
         }
+        FileResult::Known => {}
         FileResult::Skipped(s) => outcome.skipped.push(s),
         FileResult::Failed(e) => outcome.errors.push(e),
     }
@@ -191,7 +265,12 @@ fn walk_error(root: &Path, e: &ignore::Error) -> InputError {
     }
 }
 
-fn scan_file(scanner: &Scanner, path: &Path, max_size: u64) -> FileResult {
+fn scan_file(
+    scanner: &Scanner,
+    path: &Path,
+    max_size: u64,
+    known: Option<&HistoryScanner>,
+) -> FileResult {
     let shown = display(path);
     let size = match std::fs::metadata(path) {
         Ok(m) => m.len(),
@@ -204,6 +283,20 @@ fn scan_file(scanner: &Scanner, path: &Path, max_size: u64) -> FileResult {
     };
     if size > max_size {
         return FileResult::Skipped(Skipped { path: shown, size });
+    }
+    if let Some(history) = known {
+        return match std::fs::read(path) {
+            Ok(bytes) if history.has_seen_blob(&bytes) => FileResult::Known,
+            Ok(bytes) => FileResult::Scanned {
+                path: shown,
+                bytes: size,
+                findings: scanner.scan(&bytes),
+            },
+            Err(e) => FileResult::Failed(InputError {
+                path: shown,
+                reason: e.to_string(),
+            }),
+        };
     }
     match scanner.scan_file(path) {
         Ok(findings) => FileResult::Scanned {

@@ -118,10 +118,96 @@ fn write_credential(
         } else {
             format!("  ({})", extra.join(", "))
         };
-        writeln!(out, "    {}:{}:{}{extra}", l.path, l.line, l.column)?;
+        match &l.git {
+            None => writeln!(
+                out,
+                "    {}:{}:{}{extra}",
+                l.path.as_deref().unwrap_or("-"),
+                l.line,
+                l.column
+            )?,
+            Some(g) => write_git_place(out, l, g, &extra)?,
+        }
     }
     writeln!(out, "  fingerprint  {}", c.fingerprint)?;
     writeln!(out)
+}
+
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
+fn write_git_place(
+    out: &mut dyn Write,
+    l: &super::Place,
+    g: &super::GitPlace,
+    extra: &str,
+) -> std::io::Result<()> {
+    let repo = l.repository.as_deref().unwrap_or("");
+    match g.source {
+        "blob" => {
+            let path = l.path.as_deref().unwrap_or("(in no commit)");
+            writeln!(
+                out,
+                "    {repo}: {path}:{}:{}  blob {}{extra}",
+                l.line,
+                l.column,
+                short(&g.object)
+            )?;
+            match &g.commit {
+                Some(c) => {
+                    let state = match g.at_head {
+                        Some(true) => "; still present at HEAD",
+                        Some(false) => "; removed (not in HEAD)",
+                        None => "",
+                    };
+                    writeln!(
+                        out,
+                        "      introduced in {} {path} by {} on {}{state}",
+                        short(&c.id),
+                        c.author,
+                        c.date
+                    )?;
+                    if g.refs.is_empty() {
+                        writeln!(
+                            out,
+                            "      reachable from no ref: only dangling or reflog commits hold it"
+                        )?;
+                    } else {
+                        writeln!(out, "      reachable from {}", g.refs.join(", "))?;
+                    }
+                    if !g.others.is_empty() {
+                        let n = g.others.len();
+                        writeln!(
+                            out,
+                            "      also in {n} other commit{}",
+                            if n == 1 { "" } else { "s" }
+                        )?;
+                    }
+                }
+                None => writeln!(out, "      held by no commit (a dangling blob)")?,
+            }
+        }
+        "commit-message" => {
+            let c = g.commit.as_ref();
+            writeln!(
+                out,
+                "    {repo}: message of commit {}:{}{extra}  by {} on {}",
+                short(&g.object),
+                l.line,
+                c.map_or("", |c| c.author.as_str()),
+                c.map_or("", |c| c.date.as_str())
+            )?;
+        }
+        _ => writeln!(
+            out,
+            "    {repo}: message of tag {} ({}):{}{extra}",
+            g.tag.as_deref().unwrap_or(""),
+            short(&g.object),
+            l.line
+        )?,
+    }
+    Ok(())
 }
 
 /// The one-paragraph summary printed to standard error after a human report.
@@ -158,6 +244,19 @@ pub fn summary(report: &Report, elapsed: std::time::Duration) -> String {
         report.bytes_scanned as f64 / (1024.0 * 1024.0),
         elapsed.as_secs_f64()
     );
+    if !report.repositories.is_empty() {
+        let blobs: u64 = report
+            .repositories
+            .iter()
+            .map(|r| r.stats.blobs_scanned)
+            .sum();
+        let commits: u64 = report.repositories.iter().map(|r| r.stats.commits).sum();
+        let n = report.repositories.len();
+        s += &format!(
+            "; {n} repositor{} with {commits} commits and {blobs} unique blobs scanned",
+            if n == 1 { "y" } else { "ies" }
+        );
+    }
     if !report.skipped.is_empty() {
         s += &format!("; {} skipped over --max-file-size", report.skipped.len());
     }

@@ -19,16 +19,32 @@
 //!       "has_session_token": true | false,
 //!       "canary": bool, "likely_root": bool, "own_account": bool,
 //!       "example": "documentation" | "placeholder" | null,
-//!       "locations": [                  // sorted by path, line, column
-//!         { "path": "...", "line": 1, "column": 1,
+//!       "locations": [                  // sorted: files first, then by repository, path, line
+//!         { "path": "..." | null,       // file; in history, the path in the introducing commit
+//!           "line": 1, "column": 1,     // in the file, blob or message
 //!           "encoding": "plain" | "json-escaped" | "url-encoded" | "base64" | "utf-16le" | "utf-16be",
-//!           "secret_line": 3 | null }
+//!           "secret_line": 3 | null,
+//!           // only for findings in a repository's history:
+//!           "repository": "...",
+//!           "source": "blob" | "commit-message" | "tag-message",
+//!           "object": "<blob, commit or tag id>",
+//!           "commit": "<id>" | null,    // blob: the introducing commit (earliest in topological
+//!                                       // order whose tree holds it); message: that commit
+//!           "author": "Name <email>" | null, "date": "ISO 8601" | null, "summary": "..." | null,
+//!           "reachable": bool,          // a ref reaches that commit (false: dangling or reflog-only)
+//!           "refs": ["refs/heads/main", ...],   // refs reaching a commit that holds the blob
+//!           "at_head": bool | null,     // HEAD's tree still holds the blob
+//!           "tag": "v1.0" | null,
+//!           "also_in": [ { "commit": "<id>", "path": "...", "reachable": bool } ] }
 //!       ]
 //!     }
 //!   ],
 //!   "errors": [ { "path": "...", "reason": "..." } ],        // inputs that could not be read
 //!   "stats": { "files_scanned": N, "bytes_scanned": N, "files_skipped": N,
 //!              "skipped": [ { "path": "...", "size": N } ],  // over --max-file-size
+//!              "repositories": [ { "path": "...", "packs": N, "commits": N, "blobs_scanned": N,
+//!                   "bytes_scanned": N, "blobs_already_seen": N, "blobs_too_large": N,
+//!                   "missing_objects": N } ],
 //!              "errors": N, "findings": N }
 //! }
 //! ```
@@ -72,11 +88,48 @@ struct JsonFinding<'a> {
 
 #[derive(Serialize)]
 struct JsonLocation<'a> {
-    path: &'a str,
+    path: Option<&'a str>,
     line: usize,
     column: usize,
     encoding: &'static str,
     secret_line: Option<usize>,
+    #[serde(flatten)]
+    git: Option<JsonGit<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonGit<'a> {
+    repository: Option<&'a str>,
+    source: &'static str,
+    object: &'a str,
+    commit: Option<&'a str>,
+    author: Option<&'a str>,
+    date: Option<&'a str>,
+    summary: Option<&'a str>,
+    reachable: bool,
+    refs: &'a [String],
+    at_head: Option<bool>,
+    tag: Option<&'a str>,
+    also_in: Vec<JsonHolding<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonHolding<'a> {
+    commit: &'a str,
+    path: &'a str,
+    reachable: bool,
+}
+
+#[derive(Serialize)]
+struct JsonRepo<'a> {
+    path: &'a str,
+    packs: u64,
+    commits: u64,
+    blobs_scanned: u64,
+    bytes_scanned: u64,
+    blobs_already_seen: u64,
+    blobs_too_large: u64,
+    missing_objects: u64,
 }
 
 #[derive(Serialize)]
@@ -97,6 +150,7 @@ struct Stats<'a> {
     bytes_scanned: u64,
     files_skipped: usize,
     skipped: Vec<JsonSkipped<'a>>,
+    repositories: Vec<JsonRepo<'a>>,
     errors: usize,
     findings: usize,
 }
@@ -132,11 +186,33 @@ pub fn write(out: &mut dyn Write, report: &Report, secrets: SecretDisplay) -> st
                 .locations
                 .iter()
                 .map(|l| JsonLocation {
-                    path: &l.path,
+                    path: l.path.as_deref(),
                     line: l.line,
                     column: l.column,
                     encoding: l.encoding.as_str(),
                     secret_line: l.secret_line,
+                    git: l.git.as_ref().map(|g| JsonGit {
+                        repository: l.repository.as_deref(),
+                        source: g.source,
+                        object: &g.object,
+                        commit: g.commit.as_ref().map(|c| c.id.as_str()),
+                        author: g.commit.as_ref().map(|c| c.author.as_str()),
+                        date: g.commit.as_ref().map(|c| c.date.as_str()),
+                        summary: g.commit.as_ref().map(|c| c.summary.as_str()),
+                        reachable: g.commit.as_ref().is_some_and(|c| c.reachable),
+                        refs: &g.refs,
+                        at_head: g.at_head,
+                        tag: g.tag.as_deref(),
+                        also_in: g
+                            .others
+                            .iter()
+                            .map(|(commit, path, reachable)| JsonHolding {
+                                commit,
+                                path,
+                                reachable: *reachable,
+                            })
+                            .collect(),
+                    }),
                 })
                 .collect(),
         })
@@ -162,6 +238,20 @@ pub fn write(out: &mut dyn Write, report: &Report, secrets: SecretDisplay) -> st
                 .map(|s| JsonSkipped {
                     path: &s.path,
                     size: s.size,
+                })
+                .collect(),
+            repositories: report
+                .repositories
+                .iter()
+                .map(|r| JsonRepo {
+                    path: &r.path,
+                    packs: r.stats.packs,
+                    commits: r.stats.commits,
+                    blobs_scanned: r.stats.blobs_scanned,
+                    bytes_scanned: r.stats.bytes_scanned,
+                    blobs_already_seen: r.stats.blobs_already_seen,
+                    blobs_too_large: r.stats.blobs_too_large,
+                    missing_objects: r.stats.missing_objects,
                 })
                 .collect(),
             errors: report.errors.len(),

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use scanner_core::{Encoding, Facts, Fingerprint, KeyId, Kind, Secret, Severity};
 
-use crate::scan::{InputError, Outcome, Skipped};
+use crate::scan::{InputError, Origin, Outcome, RepoSummary, Skipped};
 
 /// A credential and every place it was found.
 #[derive(Debug)]
@@ -28,12 +28,135 @@ pub struct Credential {
 /// One place a credential was found.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Place {
-    pub path: String,
+    /// The repository, for a finding in history.
+    pub repository: Option<String>,
+    /// The file; in history, the blob's path in the commit that introduced it (`None`
+    /// when no commit holds it, or for a message).
+    pub path: Option<String>,
     pub line: usize,
     pub column: usize,
     pub encoding: Encoding,
     /// Line of the secret, when a pair's secret sits on another line than its key ID.
     pub secret_line: Option<usize>,
+    pub git: Option<GitPlace>,
+}
+
+/// Where in a repository's history.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GitPlace {
+    /// `blob`, `commit-message` or `tag-message`.
+    pub source: &'static str,
+    /// The blob, commit or tag object id.
+    pub object: String,
+    /// For a blob: the commit that introduced it; for a commit message: that commit.
+    pub commit: Option<CommitPlace>,
+    /// For a tag message: the tag's name.
+    pub tag: Option<String>,
+    pub refs: Vec<String>,
+    pub at_head: Option<bool>,
+    /// Other commits holding the blob: (commit, path, reachable).
+    pub others: Vec<(String, String, bool)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CommitPlace {
+    pub id: String,
+    pub author: String,
+    pub date: String,
+    pub summary: String,
+    pub reachable: bool,
+}
+
+impl From<scanner_git::CommitInfo> for CommitPlace {
+    fn from(c: scanner_git::CommitInfo) -> Self {
+        CommitPlace {
+            id: c.id,
+            author: c.author,
+            date: c.date,
+            summary: c.summary,
+            reachable: c.reachable,
+        }
+    }
+}
+
+fn place_of(origin: Origin, f: &scanner_core::Finding) -> Place {
+    let secret_line = f
+        .secret_location
+        .map(|l| l.line)
+        .filter(|&l| l != f.location.line);
+    let (repository, path, git) = match origin {
+        Origin::File(path) => (None, Some(path), None),
+        Origin::Git { repository, source } => {
+            let (path, git) = match *source {
+                scanner_git::Source::Blob { id, provenance } => {
+                    let (commit, path) = match provenance.introduced {
+                        Some((c, p)) => (Some(CommitPlace::from(c)), Some(p)),
+                        None => (None, None),
+                    };
+                    let git = GitPlace {
+                        source: "blob",
+                        object: id,
+                        commit,
+                        tag: None,
+                        refs: provenance.refs,
+                        at_head: provenance.at_head,
+                        others: provenance
+                            .others
+                            .into_iter()
+                            .map(|h| (h.commit, h.path, h.reachable))
+                            .collect(),
+                    };
+                    (path, git)
+                }
+                scanner_git::Source::CommitMessage(c) => (
+                    None,
+                    GitPlace {
+                        source: "commit-message",
+                        object: c.id.clone(),
+                        commit: Some(c.into()),
+                        tag: None,
+                        refs: Vec::new(),
+                        at_head: None,
+                        others: Vec::new(),
+                    },
+                ),
+                scanner_git::Source::TagMessage { id, name } => (
+                    None,
+                    GitPlace {
+                        source: "tag-message",
+                        object: id,
+                        commit: None,
+                        tag: Some(name),
+                        refs: Vec::new(),
+                        at_head: None,
+                        others: Vec::new(),
+                    },
+                ),
+                _ => (
+                    None,
+                    GitPlace {
+                        source: "other",
+                        object: String::new(),
+                        commit: None,
+                        tag: None,
+                        refs: Vec::new(),
+                        at_head: None,
+                        others: Vec::new(),
+                    },
+                ),
+            };
+            (Some(repository), path, Some(git))
+        }
+    };
+    Place {
+        repository,
+        path,
+        line: f.location.line,
+        column: f.location.column,
+        encoding: f.encoding,
+        secret_line,
+        git,
+    }
 }
 
 /// What a scan found, ready to print.
@@ -45,6 +168,7 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     pub files_scanned: u64,
     pub bytes_scanned: u64,
+    pub repositories: Vec<RepoSummary>,
 }
 
 impl Report {
@@ -52,16 +176,7 @@ impl Report {
         let mut groups: BTreeMap<Fingerprint, Credential> = BTreeMap::new();
         for hit in outcome.hits {
             let f = hit.finding;
-            let place = Place {
-                path: hit.path,
-                line: f.location.line,
-                column: f.location.column,
-                encoding: f.encoding,
-                secret_line: f
-                    .secret_location
-                    .map(|l| l.line)
-                    .filter(|&l| l != f.location.line),
-            };
+            let place = place_of(hit.origin, &f);
             let entry = groups.entry(f.fingerprint).or_insert_with(|| Credential {
                 fingerprint: f.fingerprint,
                 kind: f.kind,
@@ -99,6 +214,7 @@ impl Report {
             skipped: outcome.skipped,
             files_scanned: outcome.files_scanned,
             bytes_scanned: outcome.bytes_scanned,
+            repositories: outcome.repositories,
         }
     }
 }

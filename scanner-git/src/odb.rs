@@ -1,0 +1,201 @@
+//! The object database of one repository, read-only: where its objects are, and a parallel
+//! pass over every object in it (packs and loose objects, reachable or not).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use gix::odb::pack;
+use rayon::prelude::*;
+
+use crate::Problem;
+
+/// Open `path` as a repository without letting the environment or global configuration in,
+/// and without writing anything.
+pub(crate) fn open(path: &Path) -> Result<gix::ThreadSafeRepository, String> {
+    let opts = gix::open::Options::isolated()
+        .open_path_as_is(false)
+        .strict_config(false)
+        .lossy_config(true)
+        // In memory only: caches for the few single-object reads of the provenance stage.
+        .config_overrides([
+            "gitoxide.objects.cacheLimit=16m",
+            "core.deltaBaseCacheLimit=64m",
+        ]);
+    gix::ThreadSafeRepository::open_opts(path, opts).map_err(|e| e.to_string())
+}
+
+/// Objects directories (the repository's and its alternates') and their packs.
+#[derive(Debug)]
+pub(crate) struct Odb {
+    pub(crate) dirs: Vec<PathBuf>,
+    /// `(index, pack)` pairs.
+    pub(crate) packs: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Odb {
+    pub(crate) fn of(repo: &gix::Repository, problems: &mut Vec<Problem>) -> Odb {
+        let store = repo.objects.store_ref();
+        let mut dirs = vec![store.path().to_owned()];
+        match store.alternate_db_paths() {
+            Ok(alts) => dirs.extend(alts),
+            Err(e) => problems.push(Problem::new("objects/info/alternates", e.to_string())),
+        }
+        let mut dirs: Vec<PathBuf> = dirs
+            .into_iter()
+            .map(|d| std::fs::canonicalize(&d).unwrap_or(d))
+            .collect();
+        dirs.dedup();
+        let mut packs = Vec::new();
+        for d in &dirs {
+            let Ok(entries) = std::fs::read_dir(d.join("pack")) else {
+                continue;
+            };
+            let mut found: Vec<(PathBuf, PathBuf)> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "idx"))
+                .filter_map(|idx| {
+                    let pack = idx.with_extension("pack");
+                    if pack.is_file() {
+                        Some((idx, pack))
+                    } else {
+                        problems.push(Problem::new(
+                            idx.display().to_string(),
+                            "pack index without its pack file".to_string(),
+                        ));
+                        None
+                    }
+                })
+                .collect();
+            found.sort();
+            packs.extend(found);
+        }
+        Odb { dirs, packs }
+    }
+}
+
+/// Calls `visit` with every object of the database: each pack traversed so that every
+/// delta base is inflated once, in parallel; then the loose objects. An object may be
+/// visited more than once (the same object in two packs, or again in a damaged pack's
+/// salvage pass): callers deduplicate.
+///
+/// A damaged pack or loose object is recorded in `problems`; everything else is still read.
+pub(crate) fn for_each_object<F>(
+    odb: &Odb,
+    threads: Option<usize>,
+    problems: &std::sync::Mutex<Vec<Problem>>,
+    visit: &F,
+) where
+    F: Fn(gix::objs::Kind, &[u8], &gix::oid) + Sync,
+{
+    let record = |p: Problem| {
+        problems
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(p)
+    };
+    for (idx, pack_path) in &odb.packs {
+        if let Err(e) = traverse_pack(idx, pack_path, threads, false, visit) {
+            record(Problem::new(
+                pack_path.display().to_string(),
+                format!("damaged pack: {e}; salvaging what can be read"),
+            ));
+            if let Err(e) = traverse_pack(idx, pack_path, threads, true, visit) {
+                record(Problem::new(
+                    pack_path.display().to_string(),
+                    format!("unreadable pack: {e}"),
+                ));
+            }
+        }
+    }
+    for dir in &odb.dirs {
+        let store = gix::odb::loose::Store::at(dir, gix::hash::Kind::Sha1);
+        let mut ids = Vec::new();
+        for id in store.iter() {
+            match id {
+                Ok(id) => ids.push(id),
+                Err(e) => record(Problem::new(
+                    dir.display().to_string(),
+                    format!("cannot list loose objects: {e}"),
+                )),
+            }
+        }
+        ids.par_iter()
+            .for_each_init(Vec::new, |buf, id| match store.try_find(id, buf) {
+                Ok(Some(obj)) => visit(obj.kind, obj.data, id),
+                Ok(None) => {}
+                Err(e) => record(Problem::new(
+                    format!("loose object {id}"),
+                    format!("corrupt: {}", error_chain(&e)),
+                )),
+            });
+    }
+}
+
+fn traverse_pack<F>(
+    idx: &Path,
+    pack_path: &Path,
+    threads: Option<usize>,
+    salvage: bool,
+    visit: &F,
+) -> Result<(), String>
+where
+    F: Fn(gix::objs::Kind, &[u8], &gix::oid) + Sync,
+{
+    use pack::index::traverse::{Algorithm, Options, SafetyCheck};
+    let index = pack::index::File::at(idx, gix::hash::Kind::Sha1).map_err(|e| error_chain(&e))?;
+    let data =
+        pack::data::File::at(pack_path, gix::hash::Kind::Sha1).map_err(|e| error_chain(&e))?;
+    // One flag per pack: a failed checksum sets it, and it must not stop the next pack.
+    let interrupt = AtomicBool::new(false);
+    let processor = |kind: gix::objs::Kind,
+                     bytes: &[u8],
+                     entry: &pack::index::Entry,
+                     _: &dyn gix::Progress|
+     -> gix::Result<()> {
+        visit(kind, bytes, &entry.oid);
+        Ok(())
+    };
+    let (traversal, check) = if salvage {
+        // Looks objects up one by one and skips the undecodable ones.
+        (
+            Algorithm::Lookup,
+            SafetyCheck::SkipFileAndObjectChecksumVerificationAndNoAbortOnDecodeError,
+        )
+    } else {
+        (
+            Algorithm::DeltaTreeLookup,
+            SafetyCheck::SkipFileAndObjectChecksumVerification,
+        )
+    };
+    index
+        .traverse(
+            &data,
+            &mut gix::progress::Discard,
+            &interrupt,
+            processor,
+            Options {
+                traversal,
+                thread_limit: threads,
+                check,
+                alloc_limit_bytes: None,
+                make_pack_lookup_cache: || pack::cache::Never,
+            },
+        )
+        .map(|_| ())
+        .map_err(|e| error_chain(&e))
+}
+
+/// An error with its causes, on one line.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let cs = c.to_string();
+        if !s.contains(&cs) {
+            s.push_str(": ");
+            s.push_str(&cs);
+        }
+        cur = c.source();
+    }
+    s
+}
