@@ -2,13 +2,15 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod history;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
-fn key_id(seed: u64) -> String {
+pub(crate) fn key_id(seed: u64) -> String {
     const B32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     let mut body = String::from("Q");
@@ -21,7 +23,7 @@ fn key_id(seed: u64) -> String {
     format!("AKIA{body}")
 }
 
-fn secret(seed: u64) -> String {
+pub(crate) fn secret(seed: u64) -> String {
     const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut x = seed.wrapping_mul(0xd1b5_4a32_d192_ed03) | 1;
     let mut s: Vec<u8> = (0..40)
@@ -38,7 +40,7 @@ fn secret(seed: u64) -> String {
     String::from_utf8(s).unwrap()
 }
 
-fn credentials_file(seed: u64) -> String {
+pub(crate) fn credentials_file(seed: u64) -> String {
     format!(
         "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
         key_id(seed),
@@ -46,19 +48,19 @@ fn credentials_file(seed: u64) -> String {
     )
 }
 
-fn leakscan() -> Command {
+pub(crate) fn leakscan() -> Command {
     let mut c = Command::cargo_bin("leakscan").unwrap();
     c.env("NO_COLOR", "1");
     c
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
-fn run(args: &[&str], dir: &Path) -> Run {
+pub(crate) fn run(args: &[&str], dir: &Path) -> Run {
     let out = leakscan().args(args).current_dir(dir).output().unwrap();
     Run {
         code: out.status.code().unwrap_or(-1),
@@ -67,7 +69,7 @@ fn run(args: &[&str], dir: &Path) -> Run {
     }
 }
 
-fn json(args: &[&str], dir: &Path) -> (i32, Value) {
+pub(crate) fn json(args: &[&str], dir: &Path) -> (i32, Value) {
     let mut all = args.to_vec();
     all.extend(["--format", "json"]);
     let r = run(&all, dir);
