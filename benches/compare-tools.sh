@@ -10,7 +10,7 @@
 # are run from a scratch directory, so that no repository-local config or ignore file is
 # picked up, and all their outputs go there too (kept, path printed at the end).
 #
-#   leakscan     $LEAKSCAN scan DIR --format json          (default target/release/leakscan)
+#   leakscan     $LEAKSCAN scan DIR --no-history --format json (default target/release/leakscan)
 #   betterleaks  betterleaks fs DIR -o report.json           (filesystem scan, no git history)
 #   kingfisher   kingfisher scan DIR --git-history none --no-validate -f json -o report.json
 #   gitleaks     gitleaks dir DIR -f json -r report.json
@@ -172,7 +172,7 @@ BIN[gitleaks]=$(resolve gitleaks "${GITLEAKS:-}")
 command_of() {
     local tool=$1 report=$2 bin=${BIN[$1]}
     case $tool in
-        leakscan) CMD=("$bin" scan "$DIR" --format json) ;;
+        leakscan) CMD=("$bin" scan "$DIR" --no-history --format json) ;;
         betterleaks) CMD=("$bin" fs "$DIR" --no-banner --no-color -o "$report") ;;
         kingfisher) CMD=("$bin" scan "$DIR" --git-history none --no-validate --no-update-check
             --format json -o "$report") ;;

@@ -99,6 +99,12 @@ pub(crate) fn runs(
     let end = window.end.min(text.len());
     let mut i = window.start;
     while i < end {
+        // Fast path over bytes that neither belong to a run nor start an escape.
+        let b = text[i];
+        if !is_secret_char(b) && b != b'\\' && b != b'%' {
+            i += 1;
+            continue;
+        }
         if secret_char_at(text, i).is_none() {
             i += boundary_len(text, i);
             continue;
@@ -108,11 +114,13 @@ pub(crate) fn runs(
         let mut encoding = Encoding::Plain;
         // Runs may run past the window's end: the window bounds where runs start.
         while i < text.len() {
-            match secret_char_at(text, i) {
+            // Plain characters, the common case, without the escape checks.
+            let plain = text[i..].iter().take_while(|&&b| is_secret_char(b)).count();
+            len += plain;
+            i += plain;
+            match text.get(i).and_then(|_| secret_char_at(text, i)) {
                 Some((_, n, e)) => {
-                    if e != Encoding::Plain {
-                        encoding = e;
-                    }
+                    encoding = e;
                     len += 1;
                     i += n;
                 }

@@ -12,6 +12,7 @@
 //!
 //! Git SHAs and other hex strings never get here: they are not secret candidates.
 
+use crate::finding::Span;
 use crate::rules::LabelClass;
 
 /// A key ID or secret candidate, as pairing sees it.
@@ -62,6 +63,32 @@ impl Structure {
             }
         }
         s
+    }
+
+    /// The structure of every window (sorted, disjoint) of `text`.
+    pub(crate) fn of_windows(text: &[u8], windows: &[Span]) -> Structure {
+        let mut all = Structure::default();
+        for w in windows {
+            // Start at a line start, so that a section header cut by the window is seen.
+            let start = memchr::memrchr(b'\n', &text[..w.start]).map_or(0, |n| n + 1);
+            let s = Structure::of(text, start.max(all.last_end()), w.end.min(text.len()));
+            all.ini_headers.extend(s.ini_headers);
+            all.open_braces.extend(s.open_braces);
+            all.close_braces.extend(s.close_braces);
+        }
+        all
+    }
+
+    fn last_end(&self) -> usize {
+        [
+            self.ini_headers.last(),
+            self.open_braces.last(),
+            self.close_braces.last(),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .map_or(0, |&p| p + 1)
     }
 
     /// Whether an INI section header lies between `a` and `b` (`a < b`).
@@ -154,7 +181,12 @@ pub(crate) fn pair(items: &[Item], structure: &Structure) -> Vec<(usize, usize)>
         if found.is_empty() {
             break;
         }
-        open.retain(|i| !found.iter().any(|&(a, b)| a == *i || b == *i));
+        let mut taken = vec![false; items.len()];
+        for &(a, b) in &found {
+            taken[a] = true;
+            taken[b] = true;
+        }
+        open.retain(|&i| !taken[i]);
         pairs.extend(found);
     }
     pairs

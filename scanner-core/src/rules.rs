@@ -47,9 +47,21 @@ pub(crate) fn is_base32(b: u8) -> bool {
 }
 
 /// Characters of a secret access key (the standard base64 alphabet without padding).
+#[inline]
 pub(crate) fn is_secret_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+    SECRET_CHARS[usize::from(b)]
 }
+
+static SECRET_CHARS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/';
+        b += 1;
+    }
+    t
+};
 
 /// Whether a 40-character value is random enough to be a secret access key.
 ///

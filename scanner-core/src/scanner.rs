@@ -265,11 +265,11 @@ impl Scanner {
         keys.sort_by_key(|k| k.span);
         keys.dedup_by(|a, b| a.span == b.span && a.value == b.value);
 
-        let (secrets, tokens) = find_secrets(text, &keys, &anchors.secret_words);
+        let (secrets, tokens, windows) = find_secrets(text, &keys, &anchors.secret_words);
         if keys.is_empty() && secrets.is_empty() {
             return;
         }
-        emit(text, &keys, &secrets, &tokens, out);
+        emit(text, &keys, &secrets, &tokens, &windows, out);
     }
 
     /// Decodes the base64 tokens that may hold a key ID. Findings inside a token are
@@ -409,8 +409,8 @@ fn label_text(text: &[u8], pos: usize) -> Option<String> {
 const KEY_WINDOW_LINES: usize = 64;
 /// Bytes of context around key IDs, whichever limit comes first.
 const KEY_WINDOW_BYTES: usize = 8 * 1024;
-/// Lines after a `secret` word in which its value is looked for.
-const WORD_WINDOW_LINES: usize = 3;
+/// Lines after the one of a `secret` word in which its value is looked for.
+const WORD_WINDOW_LINES: usize = 1;
 
 /// The line-aligned window from `lines_before` lines before `span` to `lines_after` lines
 /// after it, at most `max_bytes` on each side.
@@ -462,7 +462,7 @@ fn find_secrets(
     text: &[u8],
     keys: &[KeyCand],
     words: &[usize],
-) -> (Vec<SecretCand>, Vec<(Span, String)>) {
+) -> (Vec<SecretCand>, Vec<(Span, String)>, Vec<Span>) {
     let mut windows: Vec<Span> = keys
         .iter()
         .map(|k| {
@@ -474,11 +474,7 @@ fn find_secrets(
                 KEY_WINDOW_BYTES,
             )
         })
-        .chain(
-            words
-                .iter()
-                .map(|&w| line_window(text, Span::new(w, w), 0, WORD_WINDOW_LINES, 1024)),
-        )
+        .chain(words.iter().map(|&w| word_window(text, w)))
         .collect();
     windows.sort();
     let mut merged: Vec<Span> = Vec::with_capacity(windows.len());
@@ -490,7 +486,7 @@ fn find_secrets(
     }
     let mut secrets = Vec::new();
     let mut tokens = Vec::new();
-    for window in merged {
+    for &window in &merged {
         confirm::runs(text, window, confirm::secret_sized, |run: Run| {
             let label = label_text(text, run.span.start);
             let class = label
@@ -502,6 +498,13 @@ fn find_secrets(
                         String::from_utf8_lossy(&run.value).into_owned() + &"=".repeat(run.padding);
                     tokens.push((run.span, value));
                 }
+                return;
+            }
+            // Values named as something else can neither pair nor be reported.
+            if matches!(
+                class,
+                Some(LabelClass::NotSecret | LabelClass::KeyId | LabelClass::SessionToken)
+            ) {
                 return;
             }
             if let Some((value, encoding)) = confirm::secret_value(&run) {
@@ -520,7 +523,28 @@ fn find_secrets(
             }
         });
     }
-    (secrets, tokens)
+    (secrets, tokens, merged)
+}
+
+/// Where the value named by a `secret` word at `pos` may be: from the start of the token
+/// holding the word to the end of the next line (YAML puts values there), at most 1 KiB.
+fn word_window(text: &[u8], pos: usize) -> Span {
+    let mut start = pos;
+    while start > 0 && pos - start < 256 && rules::is_secret_char(text[start - 1]) {
+        start -= 1;
+    }
+    let ceil = (pos + 1024).min(text.len());
+    let mut end = pos;
+    for _ in 0..=WORD_WINDOW_LINES {
+        match memchr::memchr(b'\n', &text[end..ceil]) {
+            Some(n) => end += n + 1,
+            None => {
+                end = ceil;
+                break;
+            }
+        }
+    }
+    Span::new(start, end)
 }
 
 /// Pairs the candidates of one text and emits its raw findings.
@@ -529,6 +553,7 @@ fn emit(
     keys: &[KeyCand],
     secrets: &[SecretCand],
     tokens: &[(Span, String)],
+    windows: &[Span],
     out: &mut Vec<Raw>,
 ) {
     // Items in position order, keys first on ties; remember where each came from.
@@ -566,13 +591,9 @@ fn emit(
             }
         })
         .collect();
-    let first = order.first().map_or(0, |&(p, _)| p);
-    let last = order.last().map_or(0, |&(p, _)| p);
-    let structure = Structure::of(
-        text,
-        line_window(text, Span::new(first, first), 0, 0, 0).start,
-        last,
-    );
+    // Structure matters only between candidates close enough to pair, which share a
+    // window: reading it there keeps sparse candidates in a large text cheap.
+    let structure = Structure::of_windows(text, windows);
     let pairs = pair::pair(&items, &structure);
 
     let key_of = |item: usize| match order[item].1 {
