@@ -36,6 +36,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+mod graph;
 mod odb;
 mod provenance;
 mod table;
@@ -300,8 +301,7 @@ impl HistoryScanner {
         let threads = self.options.threads;
 
         // Pass one: every object once.
-        let referenced = IdSet::default();
-        let trees = IdSet::default();
+        let graph = graph::GraphBuilder::default();
         let commits: Mutex<HashMap<ObjectId, CommitNode>> = Mutex::new(HashMap::new());
         let new_matches: Mutex<Vec<(ObjectId, Vec<Finding>)>> = Mutex::new(Vec::new());
         let messages: Mutex<HashMap<ObjectId, (Vec<Finding>, MessageKind)>> =
@@ -313,8 +313,7 @@ impl HistoryScanner {
                 data,
                 id,
                 &counts,
-                &referenced,
-                &trees,
+                &graph,
                 &commits,
                 &new_matches,
                 &messages,
@@ -338,7 +337,8 @@ impl HistoryScanner {
             commits: commits.len() as u64,
             missing_objects: 0,
         };
-        self.report_missing(&repo, &referenced, &trees, &mut stats, &mut problems);
+        let graph = graph.finish();
+        self.report_missing(&repo, &graph, &mut stats, &mut problems);
 
         let new_matches = new_matches
             .into_inner()
@@ -362,7 +362,7 @@ impl HistoryScanner {
             provenance::Provenances::default()
         } else {
             let ids: HashSet<ObjectId> = matched.keys().copied().collect();
-            provenance::compute(&odb, threads, &commits, &ids, &refs, head, &problems)
+            provenance::compute(&repo, &graph, &commits, &ids, &refs, head, &problems)
         };
         let mut problems = problems
             .into_inner()
@@ -450,8 +450,7 @@ impl HistoryScanner {
         data: &[u8],
         id: &gix::oid,
         counts: &Counts,
-        referenced: &IdSet,
-        trees: &IdSet,
+        graph: &graph::GraphBuilder,
         commits: &Mutex<HashMap<ObjectId, CommitNode>>,
         new_matches: &Mutex<Vec<(ObjectId, Vec<Finding>)>>,
         messages: &Mutex<HashMap<ObjectId, (Vec<Finding>, MessageKind)>>,
@@ -476,21 +475,11 @@ impl HistoryScanner {
                 }
             }
             Kind::Tree => {
-                trees.insert(id);
-                for entry in gix::objs::TreeRefIter::from_bytes(data, gix::hash::Kind::Sha1) {
-                    match entry {
-                        Ok(e) if !e.mode.is_commit() => {
-                            referenced.insert(e.oid);
-                        }
-                        Ok(_) => {}
-                        Err(e) => {
-                            lock(problems).push(Problem::new(
-                                format!("tree {id}"),
-                                format!("malformed: {e}"),
-                            ));
-                            break;
-                        }
-                    }
+                if let Err(e) = graph.add_tree(id, data) {
+                    lock(problems).push(Problem::new(
+                        format!("tree {id}"),
+                        format!("malformed: {e}"),
+                    ));
                 }
             }
             Kind::Commit => match gix::objs::CommitRef::from_bytes(data, gix::hash::Kind::Sha1) {
@@ -500,7 +489,7 @@ impl HistoryScanner {
                         parents: c.parents().collect(),
                         time: c.committer().map(|s| s.seconds()).unwrap_or(0),
                     };
-                    referenced.insert(&node.tree);
+                    graph.intern(&node.tree);
                     let findings = self.scanner.scan(c.message);
                     if !findings.is_empty() {
                         lock(messages).insert(id.to_owned(), (findings, MessageKind::Commit));
@@ -531,17 +520,11 @@ impl HistoryScanner {
     fn report_missing(
         &self,
         repo: &gix::Repository,
-        referenced: &IdSet,
-        trees: &IdSet,
+        graph: &graph::Graph,
         stats: &mut HistoryStats,
         problems: &mut Vec<Problem>,
     ) {
-        let mut missing: Vec<ObjectId> = referenced
-            .drain()
-            .into_iter()
-            .filter(|id| !self.seen.contains(id) && !trees.contains(id))
-            .collect();
-        missing.sort();
+        let missing = graph.missing(|id| self.seen.contains(id));
         stats.missing_objects = missing.len() as u64;
         let shallow = repo.is_shallow().unwrap_or(false);
         let partial = is_partial(repo);

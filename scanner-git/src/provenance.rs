@@ -1,9 +1,12 @@
-//! Where matched blobs come from: one more pass over the object database collecting the
-//! tree graph (subtrees, and entries naming a matched blob), then, in memory, every commit
-//! and path holding each matched blob, the earliest such commit in topological order, the
-//! refs it is reachable from, and whether HEAD still holds it.
+//! Where matched blobs come from: every commit and path holding each matched blob, the
+//! earliest such commit in topological order, the refs it is reachable from, and whether
+//! HEAD still holds it.
 //!
-//! Only repositories with findings pay for this stage.
+//! One walk serves all matched blobs: commits in topological order, each root tree resolved
+//! to the (path, matched blob) pairs below it. The tree graph kept by the object pass says
+//! which trees lead to a matched blob; only those are read again (for their entry names),
+//! each once: a tree id always holds the same things. Only repositories with findings pay
+//! for this stage, and only in proportion to the trees that hold their findings.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -11,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use gix::ObjectId;
 
-use crate::odb::{self, Odb};
+use crate::graph::{Graph, Leads};
 use crate::Problem;
 
 /// What pass one keeps of each commit.
@@ -20,12 +23,6 @@ pub(crate) struct CommitNode {
     pub(crate) tree: ObjectId,
     pub(crate) parents: Vec<ObjectId>,
     pub(crate) time: i64,
-}
-
-#[derive(Debug, Default)]
-struct TreeNode {
-    subtrees: Vec<(Box<[u8]>, ObjectId)>,
-    hits: Vec<(Box<[u8]>, ObjectId)>,
 }
 
 type Holdings = Arc<Vec<(Vec<u8>, ObjectId)>>;
@@ -56,19 +53,28 @@ pub(crate) struct Provenances {
     pub(crate) reachable: HashSet<ObjectId>,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn compute(
-    odb: &Odb,
-    threads: Option<usize>,
+    repo: &gix::Repository,
+    graph: &Graph,
     commits: &HashMap<ObjectId, CommitNode>,
     matched: &HashSet<ObjectId>,
     refs: &[(String, ObjectId)],
     head: Option<ObjectId>,
     problems: &Mutex<Vec<Problem>>,
 ) -> Provenances {
-    let trees = collect_trees(odb, threads, matched, problems);
-    let mut memo: HashMap<ObjectId, Holdings> = HashMap::new();
-    let empty: Holdings = Arc::new(Vec::new());
-    let mut too_deep = false;
+    let leads = graph.leads_to(matched);
+    let mut trees = Trees {
+        repo,
+        graph,
+        leads: &leads,
+        matched,
+        memo: HashMap::new(),
+        empty: Arc::new(Vec::new()),
+        buf: Vec::new(),
+        too_deep: false,
+        unreadable: 0,
+    };
 
     let order = topological_order(commits);
     let index_of: HashMap<ObjectId, usize> =
@@ -89,7 +95,7 @@ pub(crate) fn compute(
     let mut out = Provenances::default();
     for (ci, id) in order.iter().enumerate() {
         let node = &commits[id];
-        let held = holdings_of(&trees, node.tree, &mut memo, &empty, 0, &mut too_deep);
+        let held = trees.holdings(node.tree, 0);
         for (path, blob) in held.iter() {
             out.blobs.entry(*blob).or_default().holdings.push(Holding {
                 commit: *id,
@@ -110,7 +116,19 @@ pub(crate) fn compute(
             }
         }
     }
-    if too_deep {
+    if trees.unreadable > 0 {
+        problems
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Problem::new(
+                "trees",
+                format!(
+                    "{} trees could not be read while locating findings",
+                    trees.unreadable
+                ),
+            ));
+    }
+    if trees.too_deep {
         problems
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -132,7 +150,7 @@ pub(crate) fn compute(
     }
     let head_holdings = head
         .and_then(|h| commits.get(&h))
-        .map(|n| holdings_of(&trees, n.tree, &mut memo, &empty, 0, &mut too_deep));
+        .map(|n| trees.holdings(n.tree, 0));
     for blob in matched {
         let p = out.blobs.entry(*blob).or_default();
         p.at_head = head_holdings
@@ -145,93 +163,69 @@ pub(crate) fn compute(
     out
 }
 
-/// Subtrees of every tree, and its entries that name a matched blob.
-fn collect_trees(
-    odb: &Odb,
-    threads: Option<usize>,
-    matched: &HashSet<ObjectId>,
-    problems: &Mutex<Vec<Problem>>,
-) -> HashMap<ObjectId, TreeNode> {
-    const SHARDS: usize = 64;
-    let shards: Vec<Mutex<HashMap<ObjectId, TreeNode>>> =
-        (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect();
-    let visit = |kind: gix::objs::Kind, data: &[u8], id: &gix::oid| {
-        if kind != gix::objs::Kind::Tree {
-            return;
-        }
-        let mut node = TreeNode::default();
-        for entry in gix::objs::TreeRefIter::from_bytes(data, gix::hash::Kind::Sha1) {
-            let Ok(entry) = entry else { break };
-            if entry.mode.is_tree() {
-                node.subtrees.push((
-                    entry.filename.to_vec().into_boxed_slice(),
-                    entry.oid.to_owned(),
-                ));
-            } else if !entry.mode.is_commit() && matched.contains(entry.oid) {
-                node.hits.push((
-                    entry.filename.to_vec().into_boxed_slice(),
-                    entry.oid.to_owned(),
-                ));
-            }
-        }
-        if node.subtrees.is_empty() && node.hits.is_empty() {
-            return;
-        }
-        node.subtrees.shrink_to_fit();
-        shards[usize::from(id.as_bytes()[0]) % SHARDS]
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(id.to_owned(), node);
-    };
-    odb::for_each_object(odb, threads, problems, &visit);
-    shards
-        .into_iter()
-        .flat_map(|s| {
-            s.into_inner()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        })
-        .collect()
+/// Trees read on demand, with what each holds memoized.
+struct Trees<'a> {
+    repo: &'a gix::Repository,
+    graph: &'a Graph,
+    leads: &'a Leads,
+    matched: &'a HashSet<ObjectId>,
+    memo: HashMap<ObjectId, Holdings>,
+    empty: Holdings,
+    buf: Vec<u8>,
+    too_deep: bool,
+    unreadable: u64,
 }
 
-/// Every (path, matched blob) below `tree`, memoized per tree: a tree id always holds the
-/// same things, and most commits share most of their trees.
-fn holdings_of(
-    trees: &HashMap<ObjectId, TreeNode>,
-    tree: ObjectId,
-    memo: &mut HashMap<ObjectId, Holdings>,
-    empty: &Holdings,
-    depth: usize,
-    too_deep: &mut bool,
-) -> Holdings {
-    if let Some(h) = memo.get(&tree) {
-        return h.clone();
-    }
-    let Some(node) = trees.get(&tree) else {
-        return empty.clone();
-    };
-    if depth > MAX_TREE_DEPTH {
-        *too_deep = true;
-        return empty.clone();
-    }
-    let mut held: Vec<(Vec<u8>, ObjectId)> =
-        node.hits.iter().map(|(n, b)| (n.to_vec(), *b)).collect();
-    for (name, child) in &node.subtrees {
-        let below = holdings_of(trees, *child, memo, empty, depth + 1, too_deep);
-        for (path, blob) in below.iter() {
-            let mut full = Vec::with_capacity(name.len() + 1 + path.len());
-            full.extend_from_slice(name);
-            full.push(b'/');
-            full.extend_from_slice(path);
-            held.push((full, *blob));
+impl Trees<'_> {
+    /// Every (path, matched blob) below `tree`.
+    fn holdings(&mut self, tree: ObjectId, depth: usize) -> Holdings {
+        if let Some(h) = self.memo.get(&tree) {
+            return h.clone();
         }
+        if !self.leads.contains(self.graph, &tree) {
+            return self.empty.clone();
+        }
+        if depth > MAX_TREE_DEPTH {
+            self.too_deep = true;
+            return self.empty.clone();
+        }
+        let mut hits: Vec<(Vec<u8>, ObjectId)> = Vec::new();
+        let mut subtrees: Vec<(Vec<u8>, ObjectId)> = Vec::new();
+        match gix::objs::Find::try_find(&self.repo.objects, &tree, &mut self.buf) {
+            Ok(Some(data)) if data.kind == gix::objs::Kind::Tree => {
+                for entry in gix::objs::TreeRefIter::from_bytes(data.data, gix::hash::Kind::Sha1) {
+                    let Ok(entry) = entry else { break };
+                    if entry.mode.is_tree() {
+                        if self.leads.contains(self.graph, entry.oid) {
+                            subtrees.push((entry.filename.to_vec(), entry.oid.to_owned()));
+                        }
+                    } else if !entry.mode.is_commit() && self.matched.contains(entry.oid) {
+                        hits.push((entry.filename.to_vec(), entry.oid.to_owned()));
+                    }
+                }
+            }
+            // Missing trees (shallow or partial clones) were reported by the object pass.
+            Ok(_) => {}
+            Err(_) => self.unreadable += 1,
+        }
+        for (name, child) in subtrees {
+            let below = self.holdings(child, depth + 1);
+            for (path, blob) in below.iter() {
+                let mut full = Vec::with_capacity(name.len() + 1 + path.len());
+                full.extend_from_slice(&name);
+                full.push(b'/');
+                full.extend_from_slice(path);
+                hits.push((full, *blob));
+            }
+        }
+        let h = if hits.is_empty() {
+            self.empty.clone()
+        } else {
+            Arc::new(hits)
+        };
+        self.memo.insert(tree, h.clone());
+        h
     }
-    let h = if held.is_empty() {
-        empty.clone()
-    } else {
-        Arc::new(held)
-    };
-    memo.insert(tree, h.clone());
-    h
 }
 
 /// Commits, parents before children; among commits whose parents are all placed, the

@@ -45,14 +45,4 @@ impl IdSet {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .contains(id)
     }
-
-    /// Every id, in no particular order.
-    pub(crate) fn drain(&self) -> Vec<ObjectId> {
-        self.shards
-            .iter()
-            .flat_map(|s| {
-                std::mem::take(&mut *s.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
-            })
-            .collect()
-    }
 }

@@ -1,0 +1,187 @@
+//! The tree graph, kept compactly while the object pass reads every tree anyway: each
+//! object id a tree or commit refers to gets a small index, and each tree the indices of
+//! its entries. It answers, without reading any object again, which trees lead to a
+//! matched blob, and which referenced objects the database lacks.
+//!
+//! Memory: about 30 bytes per distinct referenced id and 4 bytes per tree entry.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+
+use gix::ObjectId;
+
+const SHARDS: usize = 64;
+/// Marks an entry that is a subtree (the rest are blobs and symlinks).
+const SUBTREE: u32 = 1 << 31;
+
+#[derive(Debug, Default)]
+struct Store {
+    /// (tree index, first entry, number of entries)
+    nodes: Vec<(u32, u32, u32)>,
+    entries: Vec<u32>,
+}
+
+/// Built concurrently by the object pass.
+#[derive(Debug)]
+pub(crate) struct GraphBuilder {
+    ids: Vec<Mutex<HashMap<ObjectId, u32>>>,
+    next: AtomicU32,
+    store: Mutex<Store>,
+}
+
+impl Default for GraphBuilder {
+    fn default() -> Self {
+        GraphBuilder {
+            ids: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            next: AtomicU32::new(0),
+            store: Mutex::new(Store::default()),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl GraphBuilder {
+    pub(crate) fn intern(&self, id: &gix::oid) -> u32 {
+        let mut shard = lock(&self.ids[usize::from(id.as_bytes()[0]) % SHARDS]);
+        if let Some(&i) = shard.get(id) {
+            return i;
+        }
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
+        shard.insert(id.to_owned(), i);
+        i
+    }
+
+    /// Records a tree and its entries. Submodule entries (commits of other repositories)
+    /// are not followed.
+    pub(crate) fn add_tree(&self, id: &gix::oid, data: &[u8]) -> Result<(), String> {
+        let mut children = Vec::new();
+        for entry in gix::objs::TreeRefIter::from_bytes(data, gix::hash::Kind::Sha1) {
+            let entry = entry.map_err(|e| e.to_string())?;
+            if entry.mode.is_commit() {
+                continue;
+            }
+            let i = self.intern(entry.oid);
+            children.push(if entry.mode.is_tree() { i | SUBTREE } else { i });
+        }
+        let me = self.intern(id);
+        let mut store = lock(&self.store);
+        let start = store.entries.len() as u32;
+        store.entries.extend_from_slice(&children);
+        store.nodes.push((me, start, children.len() as u32));
+        Ok(())
+    }
+
+    pub(crate) fn finish(self) -> Graph {
+        let count = self.next.load(Ordering::Relaxed) as usize;
+        let store = self
+            .store
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut ranges = vec![(0u32, u32::MAX); count];
+        for (me, start, len) in store.nodes {
+            ranges[me as usize] = (start, len);
+        }
+        let ids: HashMap<ObjectId, u32> = self
+            .ids
+            .into_iter()
+            .flat_map(|s| {
+                s.into_inner()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            })
+            .collect();
+        Graph {
+            ids,
+            ranges,
+            entries: store.entries,
+        }
+    }
+}
+
+/// The finished graph.
+#[derive(Debug)]
+pub(crate) struct Graph {
+    ids: HashMap<ObjectId, u32>,
+    /// Per index: where its entries are, or `len == u32::MAX` if it is no tree in the
+    /// database.
+    ranges: Vec<(u32, u32)>,
+    entries: Vec<u32>,
+}
+
+impl Graph {
+    pub(crate) fn index(&self, id: &gix::oid) -> Option<u32> {
+        self.ids.get(id).copied()
+    }
+
+    fn is_tree(&self, i: u32) -> bool {
+        self.ranges[i as usize].1 != u32::MAX
+    }
+
+    /// Referenced ids that are neither a tree of the database nor satisfy `present`.
+    pub(crate) fn missing(&self, present: impl Fn(&gix::oid) -> bool) -> Vec<ObjectId> {
+        let mut out: Vec<ObjectId> = self
+            .ids
+            .iter()
+            .filter(|(id, &i)| !self.is_tree(i) && !present(id))
+            .map(|(id, _)| *id)
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// For each index, whether the tree there holds a matched blob at any depth.
+    pub(crate) fn leads_to(&self, matched: &HashSet<ObjectId>) -> Leads {
+        let targets: HashSet<u32> = matched.iter().filter_map(|id| self.index(id)).collect();
+        // 0 unknown, 1 no, 2 yes. Iterative post-order: trees may be deep.
+        let mut state = vec![0u8; self.ranges.len()];
+        let mut stack: Vec<(u32, bool)> = Vec::new();
+        for root in 0..self.ranges.len() as u32 {
+            if state[root as usize] != 0 || !self.is_tree(root) {
+                continue;
+            }
+            stack.push((root, false));
+            while let Some((t, expanded)) = stack.pop() {
+                if state[t as usize] != 0 {
+                    continue;
+                }
+                let (start, len) = self.ranges[t as usize];
+                let entries = &self.entries[start as usize..(start + len) as usize];
+                if !expanded {
+                    stack.push((t, true));
+                    for &e in entries {
+                        let c = e & !SUBTREE;
+                        if e & SUBTREE != 0 && state[c as usize] == 0 && self.is_tree(c) {
+                            stack.push((c, false));
+                        }
+                    }
+                    continue;
+                }
+                let yes = entries.iter().any(|&e| {
+                    let c = e & !SUBTREE;
+                    if e & SUBTREE != 0 {
+                        state[c as usize] == 2
+                    } else {
+                        targets.contains(&c)
+                    }
+                });
+                state[t as usize] = if yes { 2 } else { 1 };
+            }
+        }
+        Leads { state }
+    }
+}
+
+/// Which trees lead to a matched blob.
+#[derive(Debug)]
+pub(crate) struct Leads {
+    state: Vec<u8>,
+}
+
+impl Leads {
+    pub(crate) fn contains(&self, graph: &Graph, id: &gix::oid) -> bool {
+        graph.index(id).is_some_and(|i| self.state[i as usize] == 2)
+    }
+}
