@@ -15,11 +15,15 @@ const SHARDS: usize = 64;
 /// Marks an entry that is a subtree (the rest are blobs and symlinks).
 const SUBTREE: u32 = 1 << 31;
 
+/// Entries live in fixed-size chunks: one growing vector would, while doubling, briefly
+/// need three times its final size (tens of millions of entries in large histories).
+const CHUNK: usize = 1 << 20;
+
 #[derive(Debug, Default)]
 struct Store {
-    /// (tree index, first entry, number of entries)
-    nodes: Vec<(u32, u32, u32)>,
-    entries: Vec<u32>,
+    /// (tree index, chunk, first entry in it, number of entries)
+    nodes: Vec<(u32, u32, u32, u32)>,
+    chunks: Vec<Vec<u32>>,
 }
 
 /// Built concurrently by the object pass.
@@ -69,9 +73,21 @@ impl GraphBuilder {
         }
         let me = self.intern(id);
         let mut store = lock(&self.store);
-        let start = store.entries.len() as u32;
-        store.entries.extend_from_slice(&children);
-        store.nodes.push((me, start, children.len() as u32));
+        let fits = store
+            .chunks
+            .last()
+            .is_some_and(|c| c.len() + children.len() <= c.capacity());
+        if !fits {
+            store
+                .chunks
+                .push(Vec::with_capacity(CHUNK.max(children.len())));
+        }
+        let chunk = store.chunks.len() - 1;
+        let start = store.chunks[chunk].len() as u32;
+        store.chunks[chunk].extend_from_slice(&children);
+        store
+            .nodes
+            .push((me, chunk as u32, start, children.len() as u32));
         Ok(())
     }
 
@@ -81,9 +97,9 @@ impl GraphBuilder {
             .store
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut ranges = vec![(0u32, u32::MAX); count];
-        for (me, start, len) in store.nodes {
-            ranges[me as usize] = (start, len);
+        let mut ranges = vec![(0u32, 0u32, u32::MAX); count];
+        for (me, chunk, start, len) in store.nodes {
+            ranges[me as usize] = (chunk, start, len);
         }
         let ids: HashMap<ObjectId, u32> = self
             .ids
@@ -96,7 +112,7 @@ impl GraphBuilder {
         Graph {
             ids,
             ranges,
-            entries: store.entries,
+            chunks: store.chunks,
         }
     }
 }
@@ -105,10 +121,10 @@ impl GraphBuilder {
 #[derive(Debug)]
 pub(crate) struct Graph {
     ids: HashMap<ObjectId, u32>,
-    /// Per index: where its entries are, or `len == u32::MAX` if it is no tree in the
-    /// database.
-    ranges: Vec<(u32, u32)>,
-    entries: Vec<u32>,
+    /// Per index: where its entries are (chunk, start, length), or length `u32::MAX` if it
+    /// is no tree in the database.
+    ranges: Vec<(u32, u32, u32)>,
+    chunks: Vec<Vec<u32>>,
 }
 
 impl Graph {
@@ -117,7 +133,12 @@ impl Graph {
     }
 
     fn is_tree(&self, i: u32) -> bool {
-        self.ranges[i as usize].1 != u32::MAX
+        self.ranges[i as usize].2 != u32::MAX
+    }
+
+    fn entries(&self, i: u32) -> &[u32] {
+        let (chunk, start, len) = self.ranges[i as usize];
+        &self.chunks[chunk as usize][start as usize..(start + len) as usize]
     }
 
     /// Referenced ids that are neither a tree of the database nor satisfy `present`.
@@ -147,8 +168,7 @@ impl Graph {
                 if state[t as usize] != 0 {
                     continue;
                 }
-                let (start, len) = self.ranges[t as usize];
-                let entries = &self.entries[start as usize..(start + len) as usize];
+                let entries = self.entries(t);
                 if !expanded {
                     stack.push((t, true));
                     for &e in entries {
