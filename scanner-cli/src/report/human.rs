@@ -256,6 +256,14 @@ pub fn summary(report: &Report, elapsed: std::time::Duration) -> String {
             "; {n} repositor{} with {commits} commits and {blobs} unique blobs scanned",
             if n == 1 { "y" } else { "ies" }
         );
+        let large: u64 = report
+            .repositories
+            .iter()
+            .map(|r| r.stats.blobs_too_large)
+            .sum();
+        if large > 0 {
+            s += &format!(" ({large} blobs over --max-file-size skipped)");
+        }
     }
     if !report.skipped.is_empty() {
         s += &format!("; {} skipped over --max-file-size", report.skipped.len());
