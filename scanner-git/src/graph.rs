@@ -5,11 +5,13 @@
 //!
 //! Memory: about 30 bytes per distinct referenced id and 4 bytes per tree entry.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
 use gix::ObjectId;
+
+use crate::table::IdMap;
 
 const SHARDS: usize = 64;
 /// Marks an entry that is a subtree (the rest are blobs and symlinks).
@@ -29,7 +31,7 @@ struct Store {
 /// Built concurrently by the object pass.
 #[derive(Debug)]
 pub(crate) struct GraphBuilder {
-    ids: Vec<Mutex<HashMap<ObjectId, u32>>>,
+    ids: Vec<Mutex<IdMap<u32>>>,
     next: AtomicU32,
     store: Mutex<Store>,
 }
@@ -37,7 +39,7 @@ pub(crate) struct GraphBuilder {
 impl Default for GraphBuilder {
     fn default() -> Self {
         GraphBuilder {
-            ids: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            ids: (0..SHARDS).map(|_| Mutex::new(IdMap::default())).collect(),
             next: AtomicU32::new(0),
             store: Mutex::new(Store::default()),
         }
@@ -101,7 +103,7 @@ impl GraphBuilder {
         for (me, chunk, start, len) in store.nodes {
             ranges[me as usize] = (chunk, start, len);
         }
-        let ids: HashMap<ObjectId, u32> = self
+        let ids: IdMap<u32> = self
             .ids
             .into_iter()
             .flat_map(|s| {
@@ -120,7 +122,7 @@ impl GraphBuilder {
 /// The finished graph.
 #[derive(Debug)]
 pub(crate) struct Graph {
-    ids: HashMap<ObjectId, u32>,
+    ids: IdMap<u32>,
     /// Per index: where its entries are (chunk, start, length), or length `u32::MAX` if it
     /// is no tree in the database.
     ranges: Vec<(u32, u32, u32)>,

@@ -51,7 +51,7 @@ use gix::ObjectId;
 use scanner_core::{Finding, Scanner};
 
 use provenance::CommitNode;
-use table::IdSet;
+use table::{IdMap, IdSet};
 
 /// Settings of a history scan.
 #[derive(Clone, Debug)]
@@ -302,7 +302,7 @@ impl HistoryScanner {
 
         // Pass one: every object once.
         let graph = graph::GraphBuilder::default();
-        let commits: Mutex<HashMap<ObjectId, CommitNode>> = Mutex::new(HashMap::new());
+        let commits: Mutex<IdMap<CommitNode>> = Mutex::new(IdMap::default());
         let new_matches: Mutex<Vec<(ObjectId, Vec<Finding>)>> = Mutex::new(Vec::new());
         let messages: Mutex<HashMap<ObjectId, (Vec<Finding>, MessageKind)>> =
             Mutex::new(HashMap::new());
@@ -451,7 +451,7 @@ impl HistoryScanner {
         id: &gix::oid,
         counts: &Counts,
         graph: &graph::GraphBuilder,
-        commits: &Mutex<HashMap<ObjectId, CommitNode>>,
+        commits: &Mutex<IdMap<CommitNode>>,
         new_matches: &Mutex<Vec<(ObjectId, Vec<Finding>)>>,
         messages: &Mutex<HashMap<ObjectId, (Vec<Finding>, MessageKind)>>,
         problems: &Mutex<Vec<Problem>>,

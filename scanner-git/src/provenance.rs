@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use gix::ObjectId;
 
 use crate::graph::{Graph, Leads};
+use crate::table::IdMap;
 use crate::Problem;
 
 /// What pass one keeps of each commit.
@@ -57,7 +58,7 @@ pub(crate) struct Provenances {
 pub(crate) fn compute(
     repo: &gix::Repository,
     graph: &Graph,
-    commits: &HashMap<ObjectId, CommitNode>,
+    commits: &IdMap<CommitNode>,
     matched: &HashSet<ObjectId>,
     refs: &[(String, ObjectId)],
     head: Option<ObjectId>,
@@ -230,7 +231,7 @@ impl Trees<'_> {
 
 /// Commits, parents before children; among commits whose parents are all placed, the
 /// oldest (then the smallest id) first. Deterministic for a given object database.
-fn topological_order(commits: &HashMap<ObjectId, CommitNode>) -> Vec<ObjectId> {
+fn topological_order(commits: &IdMap<CommitNode>) -> Vec<ObjectId> {
     let mut pending: HashMap<ObjectId, usize> = HashMap::with_capacity(commits.len());
     let mut children: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
     for (id, node) in commits {
@@ -265,7 +266,7 @@ fn topological_order(commits: &HashMap<ObjectId, CommitNode>) -> Vec<ObjectId> {
 
 /// Commits reachable from `tips` through parent links.
 fn reachable(
-    commits: &HashMap<ObjectId, CommitNode>,
+    commits: &IdMap<CommitNode>,
     tips: impl Iterator<Item = ObjectId>,
 ) -> HashSet<ObjectId> {
     let mut seen = HashSet::new();
