@@ -58,6 +58,26 @@ pub struct GitPlace {
     pub others: Vec<(String, String, bool)>,
 }
 
+impl GitPlace {
+    /// A commit or tag message: no path, no refs of its own.
+    fn message(
+        source: &'static str,
+        object: String,
+        commit: Option<CommitPlace>,
+        tag: Option<String>,
+    ) -> GitPlace {
+        GitPlace {
+            source,
+            object,
+            commit,
+            tag,
+            refs: Vec::new(),
+            at_head: None,
+            others: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CommitPlace {
     pub id: String,
@@ -110,40 +130,12 @@ fn place_of(origin: Origin, f: &scanner_core::Finding) -> Place {
                 }
                 scanner_git::Source::CommitMessage(c) => (
                     None,
-                    GitPlace {
-                        source: "commit-message",
-                        object: c.id.clone(),
-                        commit: Some(c.into()),
-                        tag: None,
-                        refs: Vec::new(),
-                        at_head: None,
-                        others: Vec::new(),
-                    },
+                    GitPlace::message("commit-message", c.id.clone(), Some(c.into()), None),
                 ),
-                scanner_git::Source::TagMessage { id, name } => (
-                    None,
-                    GitPlace {
-                        source: "tag-message",
-                        object: id,
-                        commit: None,
-                        tag: Some(name),
-                        refs: Vec::new(),
-                        at_head: None,
-                        others: Vec::new(),
-                    },
-                ),
-                _ => (
-                    None,
-                    GitPlace {
-                        source: "other",
-                        object: String::new(),
-                        commit: None,
-                        tag: None,
-                        refs: Vec::new(),
-                        at_head: None,
-                        others: Vec::new(),
-                    },
-                ),
+                scanner_git::Source::TagMessage { id, name } => {
+                    (None, GitPlace::message("tag-message", id, None, Some(name)))
+                }
+                _ => (None, GitPlace::message("other", String::new(), None, None)),
             };
             (Some(repository), path, Some(git))
         }
