@@ -345,7 +345,7 @@ fn keys_in_commit_and_tag_messages() {
 }
 
 #[test]
-fn bare_repositories_and_linked_worktrees() {
+fn bare_repositories_linked_worktrees_and_alternates() {
     let (tmp, mut repo) = fixture();
     repo.write("creds", &credentials_file(10));
     let added = repo.commit("add");
@@ -353,7 +353,11 @@ fn bare_repositories_and_linked_worktrees() {
     repo.git(&["clone", "-q", "--bare", ".", bare.to_str().unwrap()]);
     let wt = tmp.path().join("wt");
     repo.git(&["worktree", "add", "-q", "--detach", wt.to_str().unwrap()]);
-    for path in [&bare, &wt] {
+    // A clone that borrows every object through objects/info/alternates.
+    let shared = tmp.path().join("shared");
+    repo.git(&["clone", "-q", "--shared", ".", shared.to_str().unwrap()]);
+    assert!(shared.join(".git/objects/info/alternates").is_file());
+    for path in [&bare, &wt, &shared] {
         let (code, doc) = json(&["scan", path.to_str().unwrap()], tmp.path());
         assert_eq!(code, 1, "{}", path.display());
         let l = only_history_location(&doc, 10);
