@@ -77,7 +77,7 @@ pub use finding::{
     AccountId, Encoding, ExampleKind, Facts, Finding, Fingerprint, KeyId, KeyType, Kind, Location,
     Secret, Severity, Span,
 };
-pub use scanner::{ExamplePolicy, Prefilter, Scanner, ScannerBuilder};
+pub use scanner::{AllowComments, ExamplePolicy, Prefilter, Scanner, ScannerBuilder, ALLOW_MARKER};
 
 #[cfg(test)]
 mod send_sync {

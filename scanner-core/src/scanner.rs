@@ -44,8 +44,23 @@ pub enum Prefilter {
 pub struct ScannerBuilder {
     examples: ExamplePolicy,
     own_accounts: HashSet<AccountId>,
+    canary_accounts: HashSet<AccountId>,
     prefilter: Prefilter,
+    allow_comments: AllowComments,
 }
+
+/// Whether a `leakscan:allow` comment on a credential's line suppresses it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AllowComments {
+    /// A line holding `leakscan:allow` reports no credential on it (default).
+    #[default]
+    Honour,
+    /// Report every credential (audits of what was allowed).
+    Ignore,
+}
+
+/// The marker that allows the credentials on its line.
+pub const ALLOW_MARKER: &str = "leakscan:allow";
 
 impl ScannerBuilder {
     /// Whether documentation examples and placeholders are reported (default: suppressed).
@@ -57,6 +72,19 @@ impl ScannerBuilder {
     /// Accounts that are yours: credentials of these accounts are raised in severity.
     pub fn own_accounts(mut self, accounts: impl IntoIterator<Item = AccountId>) -> Self {
         self.own_accounts.extend(accounts);
+        self
+    }
+
+    /// More canary-token accounts, beyond the built-in list: their keys are flagged as
+    /// tripwires and reported at low severity.
+    pub fn canary_accounts(mut self, accounts: impl IntoIterator<Item = AccountId>) -> Self {
+        self.canary_accounts.extend(accounts);
+        self
+    }
+
+    /// Whether `leakscan:allow` comments suppress credentials (default: they do).
+    pub fn allow_comments(mut self, policy: AllowComments) -> Self {
+        self.allow_comments = policy;
         self
     }
 
@@ -73,7 +101,9 @@ impl ScannerBuilder {
                 finder: AnchorFinder::new(),
                 examples: self.examples,
                 own_accounts: self.own_accounts,
+                canary_accounts: self.canary_accounts,
                 prefilter: self.prefilter,
+                allow_comments: self.allow_comments,
             }),
         }
     }
@@ -91,7 +121,9 @@ struct Inner {
     finder: AnchorFinder,
     examples: ExamplePolicy,
     own_accounts: HashSet<AccountId>,
+    canary_accounts: HashSet<AccountId>,
     prefilter: Prefilter,
+    allow_comments: AllowComments,
 }
 
 impl Default for Scanner {
@@ -269,7 +301,8 @@ impl Scanner {
         if keys.is_empty() && secrets.is_empty() {
             return;
         }
-        emit(text, &keys, &secrets, &tokens, &windows, out);
+        let honour_allow = self.inner.allow_comments == AllowComments::Honour;
+        emit(text, &keys, &secrets, &tokens, &windows, honour_allow, out);
     }
 
     /// Decodes the base64 tokens that may hold a key ID. Findings inside a token are
@@ -357,7 +390,8 @@ impl Scanner {
                 continue;
             }
             if let Some(a) = facts.account_id {
-                facts.canary = rules::is_canary_account(a);
+                facts.canary =
+                    rules::is_canary_account(a) || self.inner.canary_accounts.contains(&a);
                 facts.own_account = self.inner.own_accounts.contains(&a);
             }
             facts.likely_root = raw.likely_root;
@@ -554,8 +588,16 @@ fn emit(
     secrets: &[SecretCand],
     tokens: &[(Span, String)],
     windows: &[Span],
+    honour_allow: bool,
     out: &mut Vec<Raw>,
 ) {
+    let allowed =
+        |span: Option<Span>| honour_allow && span.is_some_and(|s| line_allows(text, s.start));
+    let mut out = AllowFilter {
+        out,
+        allowed: &allowed,
+    };
+    let out = &mut out;
     // Items in position order, keys first on ties; remember where each came from.
     #[derive(Clone, Copy)]
     enum Src {
@@ -686,6 +728,27 @@ fn emit(
             });
         }
     }
+}
+
+/// Drops findings with a `leakscan:allow` comment on the line of their key ID or secret.
+struct AllowFilter<'a, F: Fn(Option<Span>) -> bool> {
+    out: &'a mut Vec<Raw>,
+    allowed: &'a F,
+}
+
+impl<F: Fn(Option<Span>) -> bool> AllowFilter<'_, F> {
+    fn push(&mut self, raw: Raw) {
+        if !(self.allowed)(raw.key_span) && !(self.allowed)(raw.secret_span) {
+            self.out.push(raw);
+        }
+    }
+}
+
+/// Whether the line holding `pos` carries [`ALLOW_MARKER`].
+fn line_allows(text: &[u8], pos: usize) -> bool {
+    let start = memchr::memrchr(b'\n', &text[..pos]).map_or(0, |n| n + 1);
+    let end = memchr::memchr(b'\n', &text[pos..]).map_or(text.len(), |n| pos + n);
+    memchr::memmem::find(&text[start..end], ALLOW_MARKER.as_bytes()).is_some()
 }
 
 /// Attaches each session token to the nearest temporary (`ASIA`) key ID before or after it

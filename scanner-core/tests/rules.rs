@@ -340,3 +340,27 @@ fn random_inputs_never_panic_and_the_prefilter_agrees() {
         "findings by kind: {found:?}"
     );
 }
+
+#[test]
+fn allow_comments_can_be_ignored_and_canary_accounts_extended() {
+    let key = harness::key_id("AKIA", "K1", Some(111_122_223_333));
+    let text = format!(
+        "aws_access_key_id = {key} # leakscan:allow\naws_secret_access_key = {}\n",
+        harness::secret("S1")
+    );
+    assert!(Scanner::default().scan(text.as_bytes()).is_empty());
+    let audit = Scanner::builder()
+        .allow_comments(scanner_core::AllowComments::Ignore)
+        .build();
+    let found = audit.scan(text.as_bytes());
+    assert_eq!(found.len(), 1);
+    assert!(!found[0].facts.canary);
+    let account = "111122223333".parse::<AccountId>().unwrap();
+    let with_canary = Scanner::builder()
+        .allow_comments(scanner_core::AllowComments::Ignore)
+        .canary_accounts([account])
+        .build();
+    let found = with_canary.scan(text.as_bytes());
+    assert!(found[0].facts.canary);
+    assert_eq!(found[0].severity, scanner_core::Severity::Low);
+}
