@@ -1,11 +1,15 @@
 //! Command-line arguments, and their one-time conversion into the typed [`ScanConfig`]
 //! the rest of the binary works with. No clap type leaves this module.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 use scanner_core::{AccountId, ExamplePolicy, Scanner};
+
+use crate::baseline;
+use crate::config::{self, FileConfig};
 
 /// Finds leaked AWS credentials (key IDs, secret access keys and the pairs they form) in
 /// files and directories.
@@ -55,10 +59,10 @@ pub struct ScanArgs {
     #[arg(long)]
     pub include_examples: bool,
 
-    /// Skip files larger than this many bytes (suffixes K, M, G allowed); skipped files are
-    /// counted and listed.
-    #[arg(long, value_name = "BYTES", default_value = "256M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    /// Skip files and blobs larger than this many bytes (suffixes K, M, G allowed; default
+    /// 256M, or the configuration's); skipped files are counted and listed.
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
 
     /// Skip paths matching this glob (gitignore syntax; repeatable).
     #[arg(long, value_name = "GLOB")]
@@ -76,6 +80,19 @@ pub struct ScanArgs {
     /// When to colour the human report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Configuration file (default: `leakscan.toml` at the root of the first directory
+    /// scanned, if there is one).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Report only findings whose fingerprints are not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record the fingerprints of the current findings in FILE (no secrets), then exit 0.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -108,6 +125,9 @@ pub struct ScanConfig {
     pub threads: Option<usize>,
     pub history: History,
     pub report: ReportConfig,
+    /// Fingerprints not to report: from the baseline and the configuration's `[[allow]]`.
+    pub accepted: BTreeSet<String>,
+    pub write_baseline: Option<PathBuf>,
 }
 
 /// Whether git repositories are scanned with their history.
@@ -135,14 +155,25 @@ pub enum SecretDisplay {
 
 impl ScanArgs {
     pub fn into_config(self) -> anyhow::Result<ScanConfig> {
-        let own_accounts = self
-            .own_accounts
-            .iter()
-            .map(|a| {
+        let file = match &self.config {
+            Some(path) => FileConfig::load(path)?,
+            None => match self
+                .paths
+                .iter()
+                .find(|p| p.is_dir())
+                .map(|d| d.join(config::FILE_NAME))
+            {
+                Some(path) if path.is_file() => FileConfig::load(&path)?,
+                _ => FileConfig::default(),
+            },
+        };
+        let mut own_accounts = file.own_accounts.clone();
+        for a in &self.own_accounts {
+            own_accounts.push(
                 a.parse::<AccountId>()
-                    .with_context(|| format!("--own-account {a}"))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+                    .with_context(|| format!("--own-account {a}"))?,
+            );
+        }
         let scanner = Scanner::builder()
             .examples(if self.include_examples {
                 ExamplePolicy::Report
@@ -150,7 +181,18 @@ impl ScanArgs {
                 ExamplePolicy::Suppress
             })
             .own_accounts(own_accounts)
+            .canary_accounts(file.canary_accounts.iter().copied())
             .build();
+        let mut accepted: BTreeSet<String> = file.allowed_fingerprints.iter().cloned().collect();
+        if let Some(path) = &self.baseline {
+            accepted.extend(baseline::load(path)?);
+        }
+        let max_file_size = self
+            .max_file_size
+            .or(file.max_file_size)
+            .unwrap_or(DEFAULT_MAX_FILE_SIZE);
+        let mut excludes = file.exclude.clone();
+        excludes.extend(self.exclude.iter().cloned());
         if self.threads == Some(0) {
             bail!("--threads must be at least 1");
         }
@@ -178,8 +220,8 @@ impl ScanArgs {
         Ok(ScanConfig {
             inputs,
             scanner,
-            max_file_size: self.max_file_size,
-            excludes: self.exclude,
+            max_file_size,
+            excludes,
             threads: self.threads,
             history: if self.no_history {
                 History::Skip
@@ -196,12 +238,17 @@ impl ScanArgs {
                 },
                 color,
             },
+            accepted,
+            write_baseline: self.write_baseline,
         })
     }
 }
 
+/// Files and blobs larger than this are skipped unless configured otherwise.
+const DEFAULT_MAX_FILE_SIZE: u64 = 256 << 20;
+
 /// `1024`, `64K`, `10M`, `1G` (binary multiples).
-fn parse_size(s: &str) -> Result<u64, String> {
+pub fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let (digits, mult) = match s.char_indices().last() {
         Some((i, 'k' | 'K')) => (&s[..i], 1 << 10),

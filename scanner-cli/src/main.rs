@@ -5,6 +5,8 @@
 //! (`report`). Exit codes are decided here and only here.
 
 mod args;
+mod baseline;
+mod config;
 mod report;
 mod scan;
 
@@ -37,7 +39,26 @@ fn main() -> ExitCode {
 fn scan(config: &ScanConfig) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
     let outcome = scan::run(config)?;
-    let report = Report::new(outcome);
+    let mut report = Report::new(outcome);
+    // Accepted findings (baseline, configuration) are dropped before anything is printed
+    // or decided: they are as if not found.
+    report
+        .credentials
+        .retain(|c| !config.accepted.contains(&c.fingerprint.to_hex()));
+    if let Some(path) = &config.write_baseline {
+        baseline::write(path, &report)?;
+        eprintln!(
+            "leakscan: wrote {} fingerprint{} to {}",
+            report.credentials.len(),
+            if report.credentials.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            path.display()
+        );
+        return Ok(EXIT_CLEAN);
+    }
     for e in &report.errors {
         eprintln!("leakscan: {}: {}", e.path, e.reason);
     }

@@ -11,8 +11,8 @@ use crate::{credentials_file, json, key_id, run, secret};
 
 /// A repository built by running git, with fixed identities and dates so that its
 /// history is the same on every run.
-struct Repo {
-    dir: PathBuf,
+pub(crate) struct Repo {
+    pub(crate) dir: PathBuf,
     home: PathBuf,
     tick: u64,
 }
@@ -20,7 +20,7 @@ struct Repo {
 const EPOCH: u64 = 1_700_000_000;
 
 impl Repo {
-    fn init(dir: &Path) -> Repo {
+    pub(crate) fn init(dir: &Path) -> Repo {
         std::fs::create_dir_all(dir).unwrap();
         let home = dir.parent().unwrap().join("home");
         std::fs::create_dir_all(&home).unwrap();
@@ -33,11 +33,11 @@ impl Repo {
         r
     }
 
-    fn git(&mut self, args: &[&str]) -> String {
+    pub(crate) fn git(&mut self, args: &[&str]) -> String {
         self.git_in(&self.dir.clone(), args)
     }
 
-    fn git_in(&mut self, dir: &Path, args: &[&str]) -> String {
+    pub(crate) fn git_in(&mut self, dir: &Path, args: &[&str]) -> String {
         self.tick += 1;
         let date = format!("@{} +0000", EPOCH + self.tick * 60);
         let out = Command::new("git")
@@ -61,21 +61,21 @@ impl Repo {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
-    fn write(&self, path: &str, contents: &str) {
+    pub(crate) fn write(&self, path: &str, contents: &str) {
         let p = self.dir.join(path);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, contents).unwrap();
     }
 
     /// Commits everything; returns the commit id.
-    fn commit(&mut self, message: &str) -> String {
+    pub(crate) fn commit(&mut self, message: &str) -> String {
         self.git(&["add", "-A"]);
         self.git(&["commit", "-q", "--allow-empty", "-m", message]);
         self.git(&["rev-parse", "HEAD"])
     }
 }
 
-fn fixture() -> (tempfile::TempDir, Repo) {
+pub(crate) fn fixture() -> (tempfile::TempDir, Repo) {
     let tmp = tempfile::tempdir().unwrap();
     let mut repo = Repo::init(&tmp.path().join("repo"));
     repo.write("README.md", "# project\n");

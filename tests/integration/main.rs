@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod history;
+mod workflow;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -1,0 +1,140 @@
+//! `leakscan.toml`: per-repository settings, found at the root of the scanned directory or
+//! given with `--config`.
+//!
+//! ```toml
+//! # Paths to skip (gitignore syntax).
+//! exclude = ["vendor/", "*.min.js"]
+//! # Skip files and blobs larger than this (bytes, or with a K, M or G suffix).
+//! max_file_size = "10M"
+//! # Your AWS accounts: their credentials are reported at higher severity.
+//! own_accounts = ["123456789012"]
+//! # Canary-token accounts beyond the built-in list.
+//! canary_accounts = ["210987654321"]
+//!
+//! # Credentials accepted on purpose, by fingerprint (never by secret).
+//! [[allow]]
+//! fingerprint = "50f6cb324abeea026ce187f1cac35bf54959e70897a0cc858e27e6be344790f6"
+//! reason = "revoked test key kept in a fixture"
+//! ```
+//!
+//! Unknown keys are errors, and every error names the file, line and column.
+
+use std::ops::Range;
+use std::path::Path;
+
+use anyhow::bail;
+use scanner_core::AccountId;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The file name looked for at the root of a scanned directory.
+pub const FILE_NAME: &str = "leakscan.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    #[serde(default)]
+    exclude: Vec<String>,
+    max_file_size: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    own_accounts: Vec<Spanned<String>>,
+    #[serde(default)]
+    canary_accounts: Vec<Spanned<String>>,
+    #[serde(default)]
+    allow: Vec<RawAllow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAllow {
+    fingerprint: Spanned<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    reason: Option<String>,
+}
+
+/// A loaded configuration file.
+#[derive(Debug, Default)]
+pub struct FileConfig {
+    pub exclude: Vec<String>,
+    pub max_file_size: Option<u64>,
+    pub own_accounts: Vec<AccountId>,
+    pub canary_accounts: Vec<AccountId>,
+    pub allowed_fingerprints: Vec<String>,
+}
+
+/// `file:line:column` of a byte range of `text`.
+fn position(path: &Path, text: &str, span: Option<Range<usize>>) -> String {
+    let Some(span) = span else {
+        return path.display().to_string();
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |n| before.len() - n - 1)
+        + 1;
+    format!("{}:{line}:{column}", path.display())
+}
+
+impl FileConfig {
+    /// Loads `path`.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be read or is not a valid configuration, naming the file, and
+    /// the line and column of the problem.
+    pub fn load(path: &Path) -> anyhow::Result<FileConfig> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!("{}: cannot read the configuration: {e}", path.display())
+        })?;
+        let raw: Raw = match toml::from_str(&text) {
+            Ok(raw) => raw,
+            Err(e) => bail!("{}: {}", position(path, &text, e.span()), e.message()),
+        };
+        let at = |span: Range<usize>| position(path, &text, Some(span));
+        let accounts = |list: Vec<Spanned<String>>| -> anyhow::Result<Vec<AccountId>> {
+            list.into_iter()
+                .map(|s| {
+                    let span = s.span();
+                    s.into_inner()
+                        .parse::<AccountId>()
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", at(span)))
+                })
+                .collect()
+        };
+        let max_file_size = match raw.max_file_size {
+            None => None,
+            Some(v) => {
+                let span = v.span();
+                let parsed = match v.into_inner() {
+                    toml::Value::Integer(n) => {
+                        u64::try_from(n).map_err(|_| "a size cannot be negative".to_string())
+                    }
+                    toml::Value::String(s) => crate::args::parse_size(&s),
+                    _ => Err(
+                        "max_file_size is a number of bytes or a string such as \"10M\""
+                            .to_string(),
+                    ),
+                };
+                Some(parsed.map_err(|e| anyhow::anyhow!("{}: {e}", at(span)))?)
+            }
+        };
+        let mut allowed = Vec::new();
+        for a in raw.allow {
+            let span = a.fingerprint.span();
+            let fp = a.fingerprint.into_inner().to_ascii_lowercase();
+            if fp.len() != 64 || !fp.bytes().all(|b| b.is_ascii_hexdigit()) {
+                bail!("{}: a fingerprint is 64 hexadecimal characters", at(span));
+            }
+            allowed.push(fp);
+        }
+        Ok(FileConfig {
+            exclude: raw.exclude,
+            max_file_size,
+            own_accounts: accounts(raw.own_accounts)?,
+            canary_accounts: accounts(raw.canary_accounts)?,
+            allowed_fingerprints: allowed,
+        })
+    }
+}
