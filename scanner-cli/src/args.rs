@@ -31,6 +31,35 @@ pub enum Command {
     /// Exit status: 0 nothing found; 1 credentials found; 2 nothing found, but some input
     /// could not be read (each such input is reported with its reason).
     Scan(ScanArgs),
+    /// Git hooks: run one (`pre-push`), or install leakscan's.
+    #[command(subcommand)]
+    Hook(HookCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// git's pre-push hook: scans exactly the commits being pushed (reads git's
+    /// `<local ref> <local sha> <remote ref> <remote sha>` lines on standard input, or the
+    /// pre-commit framework's PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF).
+    PrePush {
+        /// Name of the remote (given by git; unused).
+        remote: Option<String>,
+        /// URL of the remote (given by git; unused).
+        url: Option<String>,
+    },
+    /// Installs leakscan's hooks in the repository (respecting core.hooksPath). An existing
+    /// hook is kept and run first; installing again changes nothing.
+    Install {
+        /// The repository (default: the current directory).
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        /// Install the pre-commit hook (`leakscan scan --staged`).
+        #[arg(long)]
+        pre_commit: bool,
+        /// Install the pre-push hook (`leakscan hook pre-push`).
+        #[arg(long)]
+        pre_push: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -42,6 +71,16 @@ pub struct ScanArgs {
     /// Scan a git repository's work-tree files only, not its history.
     #[arg(long)]
     pub no_history: bool,
+
+    /// Scan only what is staged for the next commit in each repository given (default
+    /// `.`): the index entries that differ from HEAD. Fails if the index cannot be read.
+    #[arg(long, conflicts_with_all = ["no_history", "since"])]
+    pub staged: bool,
+
+    /// Scan only what the commits after REV introduce, up to HEAD (like `REV..HEAD`; a
+    /// positional `A..B` does the same for A..B).
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
 
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -95,10 +134,17 @@ pub struct ScanArgs {
     pub write_baseline: Option<PathBuf>,
 }
 
+/// Report formats (`--format`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// One block per credential, for people (the default).
     Human,
+    /// One JSON document.
     Json,
+    /// JSON Lines: one finding per line, then one summary line.
+    Jsonl,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers; secrets always redacted.
+    Sarif,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -113,6 +159,19 @@ pub enum ColorChoice {
 pub enum Input {
     Stdin,
     Path(PathBuf),
+    /// What is staged in a repository.
+    Staged(PathBuf),
+    /// What commits reachable from `include` and not from `exclude` introduce.
+    Range {
+        repo: PathBuf,
+        include: Vec<String>,
+        exclude: Vec<String>,
+    },
+    /// What a push sends (git's pre-push input).
+    Push {
+        repo: PathBuf,
+        refs: Vec<scanner_git::PushedRef>,
+    },
 }
 
 /// Everything a scan needs, decided once.
@@ -154,6 +213,36 @@ pub enum SecretDisplay {
 }
 
 impl ScanArgs {
+    /// What to read: paths, standard input, or a repository's staged or committed changes.
+    fn inputs(&self) -> Vec<Input> {
+        if self.staged {
+            return self.paths.iter().cloned().map(Input::Staged).collect();
+        }
+        let mut inputs = Vec::new();
+        for p in &self.paths {
+            let text = p.to_string_lossy();
+            if p.as_os_str() == "-" {
+                inputs.push(Input::Stdin);
+            } else if let Some((from, to)) = text.split_once("..").filter(|_| !p.exists()) {
+                let to = if to.is_empty() { "HEAD" } else { to };
+                inputs.push(Input::Range {
+                    repo: PathBuf::from("."),
+                    include: vec![to.to_string()],
+                    exclude: vec![from.to_string()],
+                });
+            } else if let Some(since) = &self.since {
+                inputs.push(Input::Range {
+                    repo: p.clone(),
+                    include: vec!["HEAD".to_string()],
+                    exclude: vec![since.clone()],
+                });
+            } else {
+                inputs.push(Input::Path(p.clone()));
+            }
+        }
+        inputs
+    }
+
     pub fn into_config(self) -> anyhow::Result<ScanConfig> {
         let file = match &self.config {
             Some(path) => FileConfig::load(path)?,
@@ -196,17 +285,7 @@ impl ScanArgs {
         if self.threads == Some(0) {
             bail!("--threads must be at least 1");
         }
-        let inputs = self
-            .paths
-            .into_iter()
-            .map(|p| {
-                if p.as_os_str() == "-" {
-                    Input::Stdin
-                } else {
-                    Input::Path(p)
-                }
-            })
-            .collect();
+        let inputs = self.inputs();
         let color = match self.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,

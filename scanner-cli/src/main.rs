@@ -7,6 +7,7 @@
 mod args;
 mod baseline;
 mod config;
+mod hooks;
 mod report;
 mod scan;
 
@@ -15,7 +16,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{Cli, Command, Format, ScanConfig};
+use args::{Cli, Command, Format, HookCommand, ScanConfig};
 use report::Report;
 
 /// Exit statuses, documented in the README and `leakscan scan --help`.
@@ -26,14 +27,43 @@ const EXIT_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Scan(args) => match args.into_config().and_then(|c| scan(&c)) {
-            Ok(code) => ExitCode::from(code),
-            Err(e) => {
-                eprintln!("leakscan: error: {e:#}");
-                ExitCode::from(EXIT_ERROR)
+        Command::Scan(args) => finish(args.into_config().and_then(|c| scan(&c))),
+        Command::Hook(HookCommand::PrePush { .. }) => finish(pre_push()),
+        Command::Hook(HookCommand::Install {
+            repo,
+            pre_commit,
+            pre_push,
+        }) => finish(hooks::install(&repo, pre_commit, pre_push).map(|done| {
+            for line in done {
+                eprintln!("leakscan: {line}");
             }
-        },
+            EXIT_CLEAN
+        })),
     }
+}
+
+fn finish(result: anyhow::Result<u8>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("leakscan: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// The pre-push hook: a scan of what the push sends, with the default settings (and the
+/// repository's leakscan.toml).
+fn pre_push() -> anyhow::Result<u8> {
+    let Cli {
+        command: Command::Scan(args),
+    } = Cli::try_parse_from(["leakscan", "scan", "."])?
+    else {
+        unreachable!("parsed a scan command")
+    };
+    let mut config = args.into_config()?;
+    config.inputs = hooks::pre_push_inputs()?;
+    scan(&config)
 }
 
 fn scan(config: &ScanConfig) -> anyhow::Result<u8> {
@@ -106,5 +136,8 @@ fn write_report(out: &mut dyn Write, report: &Report, config: &ScanConfig) -> st
     match rc.format {
         Format::Human => report::human::write(out, report, rc.secrets, rc.color),
         Format::Json => report::json::write(out, report, rc.secrets),
+        Format::Jsonl => report::jsonl::write(out, report, rc.secrets),
+        // SARIF reports are uploaded and kept elsewhere: never a secret in clear.
+        Format::Sarif => report::sarif::write(out, report),
     }
 }

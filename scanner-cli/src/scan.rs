@@ -136,6 +136,31 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<Outcome> {
                 }
             }
             Input::Path(p) => collect(p, &config.excludes, &mut files, &mut outcome.errors),
+            Input::Staged(repo) => absorb_changes(
+                &mut outcome,
+                repo,
+                scanner_git::scan_staged(&config.scanner, repo, config.max_file_size),
+            ),
+            Input::Range {
+                repo,
+                include,
+                exclude,
+            } => absorb_changes(
+                &mut outcome,
+                repo,
+                scanner_git::scan_range(
+                    &config.scanner,
+                    repo,
+                    include,
+                    exclude,
+                    config.max_file_size,
+                ),
+            ),
+            Input::Push { repo, refs } => absorb_changes(
+                &mut outcome,
+                repo,
+                scanner_git::scan_push(&config.scanner, repo, refs, config.max_file_size),
+            ),
         }
     }
     let results: Vec<FileResult> = pool.install(|| {
@@ -154,6 +179,51 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<Outcome> {
     outcome.errors.dedup();
     outcome.skipped.sort();
     Ok(outcome)
+}
+
+/// Adds the result of a staged, range or push scan. A repository whose index or commits
+/// cannot be read is an error: a hook must fail closed, never pass silently.
+fn absorb_changes(
+    outcome: &mut Outcome,
+    repo: &Path,
+    result: Result<scanner_git::ChangeScan, scanner_git::Error>,
+) {
+    let repository = display(repo);
+    match result {
+        Ok(scan) => {
+            for problem in scan.problems {
+                outcome.errors.push(InputError {
+                    path: format!("{repository}: {}", problem.what),
+                    reason: problem.reason,
+                });
+            }
+            outcome.files_scanned += scan.blobs_scanned;
+            for f in scan.findings {
+                let origin = match f.source {
+                    // Staged blobs are files about to be committed: show their paths.
+                    scanner_git::Source::Staged { path, .. } => {
+                        Origin::File(if repository == "." {
+                            path
+                        } else {
+                            format!("{repository}/{path}")
+                        })
+                    }
+                    source => Origin::Git {
+                        repository: repository.clone(),
+                        source: Box::new(source),
+                    },
+                };
+                outcome.hits.push(Hit {
+                    origin,
+                    finding: f.finding,
+                });
+            }
+        }
+        Err(e) => outcome.errors.push(InputError {
+            path: repository,
+            reason: e.to_string(),
+        }),
+    }
 }
 
 fn absorb(outcome: &mut Outcome, r: FileResult) {

@@ -36,6 +36,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+mod changes;
 mod graph;
 mod odb;
 mod provenance;
@@ -50,6 +51,7 @@ use std::sync::Mutex;
 use gix::ObjectId;
 use scanner_core::{Finding, Scanner};
 
+pub use changes::{scan_push, scan_range, scan_staged, ChangeScan, PushedRef};
 use provenance::CommitNode;
 use table::{IdMap, IdSet};
 
@@ -189,6 +191,13 @@ pub enum Source {
     },
     /// In the message of a commit.
     CommitMessage(CommitInfo),
+    /// In a blob staged for the next commit.
+    Staged {
+        /// Path in the index.
+        path: String,
+        /// Full hex id of the blob.
+        id: String,
+    },
     /// In the message of an annotated tag.
     TagMessage {
         /// Full hex id of the tag object.
@@ -624,7 +633,7 @@ fn refs_of(
     (out, head)
 }
 
-fn commit_info(repo: &gix::Repository, id: ObjectId, reachable: bool) -> CommitInfo {
+pub(crate) fn commit_info(repo: &gix::Repository, id: ObjectId, reachable: bool) -> CommitInfo {
     let mut info = CommitInfo {
         id: id.to_string(),
         author: String::new(),

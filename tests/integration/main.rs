@@ -2,7 +2,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod golden;
 mod history;
+mod hooks;
 mod workflow;
 
 use std::path::Path;

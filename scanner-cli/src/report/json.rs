@@ -56,8 +56,11 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use super::Report;
+use super::{Credential, Report};
 use crate::args::SecretDisplay;
+
+/// The schema version, in `version` (and in the JSON Lines summary line).
+pub(super) const VERSION: u32 = 1;
 
 #[derive(Serialize)]
 struct Doc<'a> {
@@ -68,7 +71,7 @@ struct Doc<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonFinding<'a> {
+pub(super) struct JsonFinding<'a> {
     fingerprint: String,
     kind: &'static str,
     severity: &'static str,
@@ -133,7 +136,7 @@ struct JsonRepo<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonError<'a> {
+pub(super) struct JsonError<'a> {
     path: &'a str,
     reason: &'a str,
 }
@@ -145,7 +148,7 @@ struct JsonSkipped<'a> {
 }
 
 #[derive(Serialize)]
-struct Stats<'a> {
+pub(super) struct Stats<'a> {
     files_scanned: u64,
     bytes_scanned: u64,
     files_skipped: usize,
@@ -156,108 +159,122 @@ struct Stats<'a> {
 }
 
 pub fn write(out: &mut dyn Write, report: &Report, secrets: SecretDisplay) -> std::io::Result<()> {
-    let shown = secrets == SecretDisplay::Shown;
-    let findings = report
-        .credentials
-        .iter()
-        .map(|c| JsonFinding {
-            fingerprint: c.fingerprint.to_hex(),
-            kind: c.kind.as_str(),
-            severity: c.severity.as_str(),
-            key_id: c.key_id.as_ref().map(|k| k.as_str()),
-            key_type: c.facts.key_type.map(|t| t.as_str()),
-            account_id: c.facts.account_id.map(|a| a.to_string()),
-            secret: c.secret.as_ref().filter(|_| shown).map(|s| s.expose()),
-            secret_redacted: c.secret.as_ref().map(|s| s.redacted()),
-            session_token: c
-                .session_token
-                .as_ref()
-                .filter(|_| shown)
-                .map(|s| s.expose()),
-            has_session_token: c.session_token.is_some(),
-            canary: c.facts.canary,
-            likely_root: c.facts.likely_root,
-            own_account: c.facts.own_account,
-            example: c.facts.example.map(|e| match e {
-                scanner_core::ExampleKind::Documentation => "documentation",
-                _ => "placeholder",
-            }),
-            locations: c
-                .locations
-                .iter()
-                .map(|l| JsonLocation {
-                    path: l.path.as_deref(),
-                    line: l.line,
-                    column: l.column,
-                    encoding: l.encoding.as_str(),
-                    secret_line: l.secret_line,
-                    git: l.git.as_ref().map(|g| JsonGit {
-                        repository: l.repository.as_deref(),
-                        source: g.source,
-                        object: &g.object,
-                        commit: g.commit.as_ref().map(|c| c.id.as_str()),
-                        author: g.commit.as_ref().map(|c| c.author.as_str()),
-                        date: g.commit.as_ref().map(|c| c.date.as_str()),
-                        summary: g.commit.as_ref().map(|c| c.summary.as_str()),
-                        reachable: g.commit.as_ref().is_some_and(|c| c.reachable),
-                        refs: &g.refs,
-                        at_head: g.at_head,
-                        tag: g.tag.as_deref(),
-                        also_in: g
-                            .others
-                            .iter()
-                            .map(|(commit, path, reachable)| JsonHolding {
-                                commit,
-                                path,
-                                reachable: *reachable,
-                            })
-                            .collect(),
-                    }),
-                })
-                .collect(),
-        })
-        .collect();
     let doc = Doc {
-        version: 1,
-        findings,
-        errors: report
-            .errors
+        version: VERSION,
+        findings: report
+            .credentials
             .iter()
-            .map(|e| JsonError {
-                path: &e.path,
-                reason: &e.reason,
-            })
+            .map(|c| finding(c, secrets))
             .collect(),
-        stats: Stats {
-            files_scanned: report.files_scanned,
-            bytes_scanned: report.bytes_scanned,
-            files_skipped: report.skipped.len(),
-            skipped: report
-                .skipped
-                .iter()
-                .map(|s| JsonSkipped {
-                    path: &s.path,
-                    size: s.size,
-                })
-                .collect(),
-            repositories: report
-                .repositories
-                .iter()
-                .map(|r| JsonRepo {
-                    path: &r.path,
-                    packs: r.stats.packs,
-                    commits: r.stats.commits,
-                    blobs_scanned: r.stats.blobs_scanned,
-                    bytes_scanned: r.stats.bytes_scanned,
-                    blobs_already_seen: r.stats.blobs_already_seen,
-                    blobs_too_large: r.stats.blobs_too_large,
-                    missing_objects: r.stats.missing_objects,
-                })
-                .collect(),
-            errors: report.errors.len(),
-            findings: report.credentials.len(),
-        },
+        errors: errors(report),
+        stats: stats(report),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+/// One credential as the JSON report shows it (shared with the JSON Lines report).
+pub(super) fn finding(c: &Credential, secrets: SecretDisplay) -> JsonFinding<'_> {
+    let shown = secrets == SecretDisplay::Shown;
+    JsonFinding {
+        fingerprint: c.fingerprint.to_hex(),
+        kind: c.kind.as_str(),
+        severity: c.severity.as_str(),
+        key_id: c.key_id.as_ref().map(|k| k.as_str()),
+        key_type: c.facts.key_type.map(|t| t.as_str()),
+        account_id: c.facts.account_id.map(|a| a.to_string()),
+        secret: c.secret.as_ref().filter(|_| shown).map(|s| s.expose()),
+        secret_redacted: c.secret.as_ref().map(|s| s.redacted()),
+        session_token: c
+            .session_token
+            .as_ref()
+            .filter(|_| shown)
+            .map(|s| s.expose()),
+        has_session_token: c.session_token.is_some(),
+        canary: c.facts.canary,
+        likely_root: c.facts.likely_root,
+        own_account: c.facts.own_account,
+        example: c.facts.example.map(|e| match e {
+            scanner_core::ExampleKind::Documentation => "documentation",
+            _ => "placeholder",
+        }),
+        locations: c
+            .locations
+            .iter()
+            .map(|l| JsonLocation {
+                path: l.path.as_deref(),
+                line: l.line,
+                column: l.column,
+                encoding: l.encoding.as_str(),
+                secret_line: l.secret_line,
+                git: l.git.as_ref().map(|g| JsonGit {
+                    repository: l.repository.as_deref(),
+                    source: g.source,
+                    object: &g.object,
+                    commit: g.commit.as_ref().map(|c| c.id.as_str()),
+                    author: g.commit.as_ref().map(|c| c.author.as_str()),
+                    date: g.commit.as_ref().map(|c| c.date.as_str()),
+                    summary: g.commit.as_ref().map(|c| c.summary.as_str()),
+                    reachable: g.commit.as_ref().is_some_and(|c| c.reachable),
+                    refs: &g.refs,
+                    at_head: g.at_head,
+                    tag: g.tag.as_deref(),
+                    also_in: g
+                        .others
+                        .iter()
+                        .map(|(commit, path, reachable)| JsonHolding {
+                            commit,
+                            path,
+                            reachable: *reachable,
+                        })
+                        .collect(),
+                }),
+            })
+            .collect(),
+    }
+}
+
+/// The inputs that could not be read (shared with the JSON Lines report).
+pub(super) fn errors(report: &Report) -> Vec<JsonError<'_>> {
+    report
+        .errors
+        .iter()
+        .map(|e| JsonError {
+            path: &e.path,
+            reason: &e.reason,
+        })
+        .collect()
+}
+
+/// What the scan counted (shared with the JSON Lines report).
+pub(super) fn stats(report: &Report) -> Stats<'_> {
+    Stats {
+        files_scanned: report.files_scanned,
+        bytes_scanned: report.bytes_scanned,
+        files_skipped: report.skipped.len(),
+        skipped: report
+            .skipped
+            .iter()
+            .map(|s| JsonSkipped {
+                path: &s.path,
+                size: s.size,
+            })
+            .collect(),
+        repositories: report
+            .repositories
+            .iter()
+            .map(|r| JsonRepo {
+                path: &r.path,
+                packs: r.stats.packs,
+                commits: r.stats.commits,
+                blobs_scanned: r.stats.blobs_scanned,
+                bytes_scanned: r.stats.bytes_scanned,
+                blobs_already_seen: r.stats.blobs_already_seen,
+                blobs_too_large: r.stats.blobs_too_large,
+                missing_objects: r.stats.missing_objects,
+            })
+            .collect(),
+        errors: report.errors.len(),
+        findings: report.credentials.len(),
+    }
 }

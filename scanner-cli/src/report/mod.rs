@@ -3,6 +3,8 @@
 
 pub mod human;
 pub mod json;
+pub mod jsonl;
+pub mod sarif;
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,667 @@
+//! The SARIF report (`--format sarif`): SARIF 2.1.0, as GitHub code scanning and other
+//! SARIF viewers read it.
+//!
+//! # Shape
+//!
+//! ```text
+//! {
+//!   "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+//!   "version": "2.1.0",
+//!   "runs": [ {                                   // always exactly one run
+//!     "tool": { "driver": { "name": "leakscan", "informationUri": "...", "version": "x.y.z",
+//!       "rules": [ ... ] } },                     // always the same four rules, in this order:
+//!                                                 // aws-root-key-pair, aws-key-pair,
+//!                                                 // aws-secret-key, aws-key-id
+//!     "invocations": [ { "executionSuccessful": true,
+//!       "toolExecutionNotifications": [ ... ] } ], // unreadable inputs (error), files over
+//!                                                 // --max-file-size (warning)
+//!     "results": [ {                              // one per place a credential was found;
+//!                                                 // credentials most severe first, then places
+//!       "ruleId": "aws-key-pair", "ruleIndex": 1,
+//!       "level": "error" | "warning" | "note",    // critical/high, medium, low/info
+//!       "message": { "text": "..." },             // kind, key ID, redacted secret, provenance
+//!       "locations": [ { "physicalLocation": {
+//!         "artifactLocation": { "uri": "config/credentials" },
+//!         "region": { "startLine": 2, "startColumn": 21 } } } ],
+//!       "partialFingerprints": { "leakscan/v1": "<64 hex>" },  // the credential's fingerprint
+//!       "properties": { "severity": "high", "security-severity": "8.0", "kind": "...",
+//!         "key_id": ..., "account_id": ..., "secret_redacted": ..., "encoding": "plain",
+//!         // for findings in a repository's history:
+//!         "repository": "...", "source": "blob" | "commit-message" | "tag-message",
+//!         "object": "<id>", "commit": "<id>", "date": "...", "reachable": bool,
+//!         "refs": [...], "at_head": bool, "tag": "..." } } ]
+//!   } ]
+//! }
+//! ```
+//!
+//! Rules carry the remediation in `help` (text and Markdown) and GitHub's
+//! `properties.security-severity` (critical 9.5, high 8.0, medium 5.5, low 3.0, info 1.0); a
+//! credential found in the AWS console's root key download gets the dedicated
+//! `aws-root-key-pair` rule. Each result also carries its own credential's severity in
+//! `properties`, since a rule's is only its default.
+//!
+//! Locations: a file's path as given on the command line; a finding in a repository's history
+//! is placed at the path the introducing commit gives it, under the repository's path, at the
+//! line in that commit's version of the file. A commit or tag message, or a blob that no commit
+//! holds, is placed at the repository itself, without a region (its line is in `properties`).
+//! URIs are relative references with forward slashes, percent-encoded (spaces, `%`, `#`,
+//! non-ASCII); absolute paths become `file://` URIs. Columns count bytes, as everywhere in
+//! leakscan (they equal SARIF's UTF-16 default on ASCII lines).
+//!
+//! Secrets never appear in clear in a SARIF report, whatever `--show-secrets` says: such
+//! reports are uploaded and kept by third parties. Commit summaries are left out too, since a
+//! credential found in a commit message may sit in its first line.
+//!
+//! The output is byte-for-byte identical whatever the number of threads.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use scanner_core::{Encoding, ExampleKind, Kind, Severity};
+use serde::Serialize;
+
+use super::{kind_title, Credential, GitPlace, Place, Report};
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+const FINGERPRINT_KEY: &str = "leakscan/v1";
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Run<'a> {
+    tool: Tool,
+    invocations: [Invocation; 1],
+    results: Vec<SarifResult<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    driver: Driver,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver {
+    name: &'static str,
+    information_uri: &'static str,
+    version: &'static str,
+    rules: Vec<Rule>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule {
+    id: &'static str,
+    name: &'static str,
+    short_description: Text,
+    full_description: Text,
+    default_configuration: Configuration,
+    help: Help,
+    properties: RuleProperties,
+}
+
+#[derive(Serialize)]
+struct Text {
+    text: String,
+}
+
+impl Text {
+    fn new(text: impl Into<String>) -> Text {
+        Text { text: text.into() }
+    }
+}
+
+#[derive(Serialize)]
+struct Configuration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct Help {
+    text: String,
+    markdown: String,
+}
+
+#[derive(Serialize)]
+struct RuleProperties {
+    tags: [&'static str; 1],
+    #[serde(rename = "security-severity")]
+    security_severity: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification>,
+}
+
+#[derive(Serialize)]
+struct Notification {
+    level: &'static str,
+    message: Text,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    rule_id: &'static str,
+    rule_index: usize,
+    level: &'static str,
+    message: Text,
+    locations: [Location; 1],
+    partial_fingerprints: BTreeMap<&'static str, String>,
+    properties: ResultProperties<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location {
+    physical_location: PhysicalLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize)]
+struct ArtifactLocation {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: usize,
+    start_column: usize,
+}
+
+#[derive(Serialize)]
+struct ResultProperties<'a> {
+    severity: &'static str,
+    #[serde(rename = "security-severity")]
+    security_severity: &'static str,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_redacted: Option<String>,
+    encoding: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_line: Option<usize>,
+    /// Line and column, for a place that has no region (a message, a blob in no commit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    git: Option<GitProperties<'a>>,
+}
+
+#[derive(Serialize)]
+struct GitProperties<'a> {
+    repository: &'a str,
+    source: &'static str,
+    object: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<&'a str>,
+    reachable: bool,
+    refs: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    at_head: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tag: Option<&'a str>,
+}
+
+/// The rules, in the order of `tool.driver.rules` (results point into it by `ruleIndex`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RuleKind {
+    RootKeyPair,
+    KeyPair,
+    SecretKey,
+    KeyId,
+}
+
+const RULES: [RuleKind; 4] = [
+    RuleKind::RootKeyPair,
+    RuleKind::KeyPair,
+    RuleKind::SecretKey,
+    RuleKind::KeyId,
+];
+
+/// Steps shared by every rule for a key that may still be active.
+const ROTATE_STEPS: &str = "\
+1. In IAM, find the key (its access key ID, and the account ID leakscan decodes from it) and \
+who uses it. If it is still needed, create a replacement key, or better, move its users to an \
+IAM role with temporary credentials.
+2. Deactivate the leaked access key, watch that nothing legitimate breaks, then delete it. \
+Deactivating the key is what protects you: deleting the text does not.
+3. Review AWS CloudTrail for calls made with the key since it leaked.
+4. Remove the key from the file and from the repository's history (for example with \
+git filter-repo), force-push, and have forks, mirrors and CI caches purged.";
+
+/// Steps for a root user's access key.
+const ROOT_STEPS: &str = "\
+1. Sign in as the root user, open Security credentials, deactivate the root access key, then \
+delete it. The root user should have no access keys at all.
+2. Use IAM roles (or IAM users and IAM Identity Center users with least-privilege \
+permissions) for everyday and programmatic access instead of the root user.
+3. Enable MFA on the root user.
+4. Keep the root user's email address on a company-owned distribution list, not one person's \
+mailbox, so that the account can be recovered and its notices are read.
+5. Review AWS CloudTrail for calls made with the key, and remove the key from the file and \
+from the repository's history (for example with git filter-repo), force-push, and have forks, \
+mirrors and CI caches purged.";
+
+impl RuleKind {
+    fn of(c: &Credential) -> RuleKind {
+        if c.facts.likely_root {
+            return RuleKind::RootKeyPair;
+        }
+        match c.kind {
+            Kind::KeyId => RuleKind::KeyId,
+            Kind::SecretKey => RuleKind::SecretKey,
+            _ => RuleKind::KeyPair,
+        }
+    }
+
+    fn index(self) -> usize {
+        RULES.iter().position(|&r| r == self).unwrap_or(0)
+    }
+
+    fn id(self) -> &'static str {
+        match self {
+            RuleKind::RootKeyPair => "aws-root-key-pair",
+            RuleKind::KeyPair => Kind::KeyPair.as_str(),
+            RuleKind::SecretKey => Kind::SecretKey.as_str(),
+            RuleKind::KeyId => Kind::KeyId.as_str(),
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            RuleKind::RootKeyPair => "AWS root user access key pair",
+            RuleKind::KeyPair => kind_title(Kind::KeyPair),
+            RuleKind::SecretKey => kind_title(Kind::SecretKey),
+            RuleKind::KeyId => kind_title(Kind::KeyId),
+        }
+    }
+
+    /// The severity of a typical finding of this rule.
+    fn default_severity(self) -> Severity {
+        match self {
+            RuleKind::RootKeyPair => Severity::Critical,
+            RuleKind::KeyPair => Severity::High,
+            RuleKind::SecretKey => Severity::Medium,
+            RuleKind::KeyId => Severity::Low,
+        }
+    }
+
+    fn rule(self) -> Rule {
+        // (name, full description, what was found, what to do first, the steps)
+        let (name, full, intro, first, steps) = match self {
+            RuleKind::RootKeyPair => (
+                "AwsRootKeyPair",
+                "An access key pair in the form of the AWS console's root key download \
+                 (rootkey.csv): very likely an access key of an AWS account's root user, which \
+                 has unrestricted access to the whole account, its billing and its closure, \
+                 and which no IAM policy limits.",
+                "An access key of an AWS account's root user was found with its secret. It is \
+                 the most powerful credential an AWS account has: act now.",
+                None,
+                ROOT_STEPS,
+            ),
+            RuleKind::KeyPair => (
+                "AwsKeyPair",
+                "An AWS access key ID together with its secret access key: a usable \
+                 credential, with every permission of the IAM user or role it belongs to.",
+                "An AWS access key ID and its secret access key were found together. Treat \
+                 the key as compromised: whoever can read this file, or any commit of its \
+                 history, can use it. Temporary (ASIA) keys expire by themselves, but revoke \
+                 the role's active sessions if they may still be valid.",
+                None,
+                ROTATE_STEPS,
+            ),
+            RuleKind::SecretKey => (
+                "AwsSecretKey",
+                "A value named as an AWS secret access key, with no access key ID near it. \
+                 Together with its key ID, which may be elsewhere, it is a usable credential.",
+                "An AWS secret access key was found. Treat the key it belongs to as \
+                 compromised: its access key ID may be in another file, another commit, or \
+                 easy to guess from the context.",
+                Some(
+                    "First find the access key ID this secret belongs to (nearby \
+                     configuration, the same deployment's other files, or the IAM console's \
+                     list of access keys and their last use), then rotate that key:",
+                ),
+                ROTATE_STEPS,
+            ),
+            RuleKind::KeyId => (
+                "AwsKeyId",
+                "An AWS access key ID without its secret access key. Not usable alone, but it \
+                 names an account and a key whose secret may have leaked elsewhere.",
+                "An AWS access key ID was found without its secret. It discloses the AWS \
+                 account ID, and its secret may be in another file or another commit.",
+                Some(
+                    "First check whether the key is still active (IAM console, or the IAM \
+                     credential report), and look for its secret access key elsewhere in this \
+                     repository and its history. If the key is active and its secret may have \
+                     leaked too, rotate it:",
+                ),
+                ROTATE_STEPS,
+            ),
+        };
+        let body = match first {
+            Some(first) => format!("{intro}\n\n{first}\n\n{steps}\n"),
+            None => format!("{intro}\n\n{steps}\n"),
+        };
+        Rule {
+            id: self.id(),
+            name,
+            short_description: Text::new(self.title()),
+            full_description: Text::new(full),
+            default_configuration: Configuration {
+                level: level(self.default_severity()),
+            },
+            help: Help {
+                markdown: format!("**{}**\n\n{body}", self.title()),
+                text: body,
+            },
+            properties: RuleProperties {
+                tags: ["security"],
+                security_severity: security_severity(self.default_severity()),
+            },
+        }
+    }
+}
+
+/// GitHub's `security-severity` score for a leakscan severity.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "1.0",
+    }
+}
+
+/// SARIF's `level` for a leakscan severity.
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+    let mut results = Vec::new();
+    for c in &report.credentials {
+        let rule = RuleKind::of(c);
+        for place in &c.locations {
+            results.push(result(c, rule, place));
+        }
+    }
+    let mut notifications: Vec<Notification> = report
+        .errors
+        .iter()
+        .map(|e| Notification {
+            level: "error",
+            message: Text::new(format!("{}: {}", e.path, e.reason)),
+        })
+        .collect();
+    notifications.extend(report.skipped.iter().map(|s| Notification {
+        level: "warning",
+        message: Text::new(format!(
+            "{}: skipped, {} bytes is over --max-file-size",
+            s.path, s.size
+        )),
+    }));
+    let log = Log {
+        schema: SCHEMA,
+        version: "2.1.0",
+        runs: [Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "leakscan",
+                    information_uri: env!("CARGO_PKG_REPOSITORY"),
+                    version: env!("CARGO_PKG_VERSION"),
+                    rules: RULES.iter().map(|r| r.rule()).collect(),
+                },
+            },
+            invocations: [Invocation {
+                execution_successful: true,
+                tool_execution_notifications: notifications,
+            }],
+            results,
+        }],
+    };
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    writeln!(out)
+}
+
+fn result<'a>(c: &'a Credential, rule: RuleKind, l: &'a Place) -> SarifResult<'a> {
+    let (uri, region) = match (&l.git, l.repository.as_deref(), l.path.as_deref()) {
+        (None, _, path) => (uri_of(path.unwrap_or("-")), true),
+        (Some(_), repo, Some(path)) => (uri_of(&join(repo.unwrap_or("."), path)), true),
+        (Some(_), repo, None) => (uri_of(repo.unwrap_or(".")), false),
+    };
+    let git = l.git.as_ref().map(|g| GitProperties {
+        repository: l.repository.as_deref().unwrap_or("."),
+        source: g.source,
+        object: &g.object,
+        commit: g.commit.as_ref().map(|c| c.id.as_str()),
+        date: g.commit.as_ref().map(|c| c.date.as_str()),
+        reachable: g.commit.as_ref().is_some_and(|c| c.reachable),
+        refs: &g.refs,
+        at_head: g.at_head,
+        tag: g.tag.as_deref(),
+    });
+    SarifResult {
+        rule_id: rule.id(),
+        rule_index: rule.index(),
+        level: level(c.severity),
+        message: Text::new(message(c, rule, l)),
+        locations: [Location {
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation { uri },
+                region: region.then_some(Region {
+                    start_line: l.line,
+                    start_column: l.column,
+                }),
+            },
+        }],
+        partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, c.fingerprint.to_hex())]),
+        properties: ResultProperties {
+            severity: c.severity.as_str(),
+            security_severity: security_severity(c.severity),
+            kind: c.kind.as_str(),
+            key_id: c.key_id.as_ref().map(|k| k.as_str()),
+            account_id: c.facts.account_id.map(|a| a.to_string()),
+            secret_redacted: c.secret.as_ref().map(|s| s.redacted()),
+            encoding: l.encoding.as_str(),
+            secret_line: l.secret_line,
+            line: (!region).then_some(l.line),
+            column: (!region).then_some(l.column),
+            git,
+        },
+    }
+}
+
+/// What a result says: the credential (its secret redacted), why it matters, and where.
+fn message(c: &Credential, rule: RuleKind, l: &Place) -> String {
+    let mut s = rule.title().to_string();
+    if let Some(k) = &c.key_id {
+        s += &format!(" {}", k.as_str());
+    }
+    match (&c.secret, c.key_id.is_some()) {
+        (Some(secret), true) => s += &format!(" with secret {}", secret.redacted()),
+        (Some(secret), false) => s += &format!(" {}", secret.redacted()),
+        (None, _) => {}
+    }
+    if c.session_token.is_some() {
+        s += " and a session token";
+    }
+    s += &format!(" ({} severity).", c.severity.as_str());
+    let mut notes = Vec::new();
+    if c.facts.own_account {
+        notes.push("It belongs to one of your accounts.".to_string());
+    }
+    if c.facts.canary {
+        notes.push("It is a canary token: a tripwire, using it alerts its owner.".to_string());
+    }
+    match c.facts.example {
+        Some(ExampleKind::Documentation) => {
+            notes.push("It is an AWS documentation example.".to_string());
+        }
+        Some(_) => notes.push("It is a placeholder.".to_string()),
+        None => {}
+    }
+    if let Some(t) = c.facts.key_type {
+        notes.push(match c.facts.account_id {
+            Some(a) => format!("Account {a}, {} key.", t.as_str()),
+            None => format!("{} key issued before 2019 (no account ID).", t.as_str()),
+        });
+    }
+    if l.encoding != Encoding::Plain {
+        notes.push(format!("Written {}.", l.encoding.as_str()));
+    }
+    if let Some(g) = &l.git {
+        notes.push(history_note(l, g));
+    }
+    for n in notes {
+        s.push(' ');
+        s += &n;
+    }
+    s
+}
+
+fn history_note(l: &Place, g: &GitPlace) -> String {
+    let repo = l.repository.as_deref().unwrap_or(".");
+    match (g.source, &g.commit) {
+        ("blob", Some(c)) => {
+            let state = match g.at_head {
+                Some(true) => "; still present at HEAD",
+                Some(false) => "; removed from HEAD since",
+                None => "",
+            };
+            let refs = if g.refs.is_empty() {
+                "reachable from no ref (only dangling or reflog commits hold it)".to_string()
+            } else {
+                format!("reachable from {}", g.refs.join(", "))
+            };
+            format!(
+                "Introduced in repository {repo} by commit {} on {}{state}; {refs}.",
+                c.id, c.date
+            )
+        }
+        ("blob", None) => format!(
+            "In blob {} of repository {repo}, which no commit holds (line {}).",
+            g.object, l.line
+        ),
+        ("commit-message", c) => format!(
+            "In the message of commit {} of repository {repo}{} (line {}).",
+            g.object,
+            c.as_ref()
+                .map_or(String::new(), |c| format!(" on {}", c.date)),
+            l.line
+        ),
+        _ => format!(
+            "In the message of tag {} ({}) of repository {repo} (line {}).",
+            g.tag.as_deref().unwrap_or(""),
+            g.object,
+            l.line
+        ),
+    }
+}
+
+/// `path` under the repository at `repo` (both as shown in reports).
+fn join(repo: &str, path: &str) -> String {
+    match repo {
+        "" | "." | "./" => path.to_string(),
+        r if r.ends_with('/') => format!("{r}{path}"),
+        r => format!("{r}/{path}"),
+    }
+}
+
+/// A path as a URI reference: forward slashes, percent-encoded; `file://` when absolute.
+fn uri_of(path: &str) -> String {
+    let path = if cfg!(windows) {
+        path.replace('\\', "/")
+    } else {
+        path.to_string()
+    };
+    let bytes = path.as_bytes();
+    let drive = cfg!(windows)
+        && bytes.len() >= 2
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && !matches!(bytes.get(2), Some(&b) if b != b'/');
+    let (mut uri, rest) = if drive {
+        (format!("file:///{}", &path[..2]), &path[2..])
+    } else if path.starts_with('/') {
+        ("file://".to_string(), path.as_str())
+    } else {
+        let mut rest = path.as_str();
+        while let Some(r) = rest.strip_prefix("./") {
+            rest = r.trim_start_matches('/');
+        }
+        if rest.is_empty() {
+            rest = ".";
+        }
+        (String::new(), rest)
+    };
+    for &b in rest.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            uri.push(char::from(b));
+        } else {
+            uri += &format!("%{b:02X}");
+        }
+    }
+    uri
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{join, uri_of};
+
+    #[test]
+    fn paths_become_uri_references() {
+        assert_eq!(uri_of("config/credentials"), "config/credentials");
+        assert_eq!(uri_of("./a b/c#1%.env"), "a%20b/c%231%25.env");
+        assert_eq!(
+            uri_of("dir with space/ключ.env"),
+            "dir%20with%20space/%D0%BA%D0%BB%D1%8E%D1%87.env"
+        );
+        assert_eq!(uri_of("c:odd"), "c%3Aodd");
+        assert_eq!(uri_of("."), ".");
+        assert_eq!(uri_of("./"), ".");
+        #[cfg(unix)]
+        assert_eq!(uri_of("/tmp/x y/creds"), "file:///tmp/x%20y/creds");
+        #[cfg(unix)]
+        assert_eq!(uri_of("a\\b"), "a%5Cb");
+    }
+
+    #[test]
+    fn history_paths_sit_under_their_repository() {
+        assert_eq!(join(".", "deploy/prod.env"), "deploy/prod.env");
+        assert_eq!(join("repo", "deploy/prod.env"), "repo/deploy/prod.env");
+        assert_eq!(join("/srv/repo/", "a"), "/srv/repo/a");
+    }
+}

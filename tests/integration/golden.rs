@@ -1,0 +1,483 @@
+//! Every report format on one deterministic fixture, compared with the golden files in
+//! `tests/golden/`, and the SARIF report validated against the official SARIF 2.1.0 schema
+//! (`tests/data/sarif-schema-2.1.0.json`).
+//!
+//! The fixture's credentials are generated at run time and its repository has fixed
+//! identities and dates, so every report is the same on every run: commit ids, blob ids and
+//! fingerprints included. Before comparing, only the temporary directory's path is
+//! normalised, and each generated key ID is written as `<key-id-SEED>`, so that the golden
+//! files hold no whole key ID (the repository's own scan stays clean). Secrets appear only
+//! redacted; a test checks that no clear secret reaches any report.
+//!
+//! To accept new output after an intended change: `LEAKSCAN_BLESS=1 cargo test golden`, then
+//! review the diff of `tests/golden/`.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::history::Repo;
+use crate::{credentials_file, key_id, run, secret};
+
+/// Seeds of every credential in the fixture.
+const SEEDS: [u64; 7] = [201, 202, 203, 204, 205, 206, 207];
+
+/// Seeds whose secret is in the fixture.
+const SECRET_SEEDS: [u64; 5] = [201, 203, 204, 205, 207];
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+struct Fixture {
+    tmp: tempfile::TempDir,
+    /// The commit that added `deploy/prod.env`, later removed.
+    added: String,
+    /// The commit whose message holds a key ID.
+    message: String,
+}
+
+/// `files/`: a pair, a key ID alone, a named secret, a root key download; `repo/`: a pair
+/// added then removed, a key ID in a commit message, a pair still at HEAD.
+fn fixture() -> Fixture {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = tmp.path().join("files");
+    std::fs::create_dir_all(files.join("config")).unwrap();
+    std::fs::write(files.join("config/credentials"), credentials_file(201)).unwrap();
+    std::fs::write(
+        files.join("notes.txt"),
+        format!("Deploy notes\n\nthe CI user's key is {}\n", key_id(202)),
+    )
+    .unwrap();
+    std::fs::write(
+        files.join("app settings.env"),
+        format!("APP_NAME=demo\nAWS_SECRET_ACCESS_KEY={}\n", secret(203)),
+    )
+    .unwrap();
+    std::fs::write(
+        files.join("rootkey.csv"),
+        format!(
+            "AWSAccessKeyId={}\nAWSSecretKey={}\n",
+            key_id(204),
+            secret(204)
+        ),
+    )
+    .unwrap();
+
+    let mut repo = Repo::init(&tmp.path().join("repo"));
+    repo.write("README.md", "# service\n");
+    repo.commit("initial commit");
+    repo.write(
+        "deploy/prod.env",
+        &format!(
+            "REGION=eu-west-1\nAWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\n",
+            key_id(205),
+            secret(205)
+        ),
+    );
+    let added = repo.commit("add production settings");
+    repo.git(&["rm", "-q", "deploy/prod.env"]);
+    repo.commit("remove production settings");
+    let message = repo.commit(&format!(
+        "retire the old deploy key\n\nIt was {}.",
+        key_id(206)
+    ));
+    repo.write("src/settings.ini", &credentials_file(207));
+    repo.commit("local settings");
+    Fixture {
+        tmp,
+        added,
+        message,
+    }
+}
+
+/// The report in `format` of the fixture.
+fn report(fx: &Fixture, format: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "scan", "files", "repo", "--format", format, "--color", "never",
+    ];
+    args.extend_from_slice(extra);
+    let r = run(&args, fx.tmp.path());
+    assert_eq!(r.code, 1, "{format}: {}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    r.stdout
+}
+
+/// Temporary paths become `<tmp>`; generated key IDs become `<key-id-SEED>`.
+fn normalise(text: &str, tmp: &Path) -> String {
+    let mut out = text.to_string();
+    let mut tmps = vec![tmp.to_path_buf()];
+    if let Ok(c) = tmp.canonicalize() {
+        tmps.push(c);
+    }
+    for t in tmps {
+        out = out.replace(t.to_str().unwrap(), "<tmp>");
+    }
+    for seed in SEEDS {
+        out = out.replace(&key_id(seed), &format!("<key-id-{seed}>"));
+    }
+    out
+}
+
+/// A unified-diff-like view of where `actual` departs from `expected`.
+fn diff(expected: &str, actual: &str) -> String {
+    let e: Vec<&str> = expected.lines().collect();
+    let a: Vec<&str> = actual.lines().collect();
+    let prefix = e.iter().zip(&a).take_while(|(x, y)| x == y).count();
+    let suffix = e[prefix..]
+        .iter()
+        .rev()
+        .zip(a[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let start = prefix.saturating_sub(3);
+    let after = suffix.min(3);
+    let mut out = format!(
+        "@@ -{},{} +{},{} @@\n",
+        start + 1,
+        e.len() - suffix - start + after,
+        start + 1,
+        a.len() - suffix - start + after
+    );
+    for l in &e[start..prefix] {
+        out += &format!(" {l}\n");
+    }
+    let shown = |lines: &[&str], sign: char, out: &mut String| {
+        for l in lines.iter().take(40) {
+            *out += &format!("{sign}{l}\n");
+        }
+        if lines.len() > 40 {
+            *out += &format!("{sign}... {} more lines\n", lines.len() - 40);
+        }
+    };
+    shown(&e[prefix..e.len() - suffix], '-', &mut out);
+    shown(&a[prefix..a.len() - suffix], '+', &mut out);
+    for l in &e[e.len() - suffix..e.len() - suffix + after] {
+        out += &format!(" {l}\n");
+    }
+    if expected.ends_with('\n') != actual.ends_with('\n') {
+        out += "(the files differ in their final newline)\n";
+    }
+    out
+}
+
+/// Compares `actual` with `tests/golden/NAME`, or rewrites it when `LEAKSCAN_BLESS=1`.
+fn check_golden(name: &str, actual: &str) {
+    let path = workspace_root().join("tests/golden").join(name);
+    if std::env::var_os("LEAKSCAN_BLESS").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run `LEAKSCAN_BLESS=1 cargo test golden` to create it",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{} differs from the output (- golden, + actual); if the change is intended, run \
+         `LEAKSCAN_BLESS=1 cargo test golden` and review the diff\n{}",
+        path.display(),
+        diff(&expected, actual)
+    );
+}
+
+fn assert_redacted(name: &str, text: &str) {
+    for seed in SECRET_SEEDS {
+        let s = secret(seed);
+        assert!(!text.contains(&s), "{name}: the secret of {seed} in clear");
+        // Only the four characters of the redacted form may show.
+        assert!(
+            !text.contains(&s[4..16]),
+            "{name}: part of the secret of {seed}"
+        );
+    }
+}
+
+#[test]
+fn every_format_matches_its_golden_file_and_shows_no_secret() {
+    let fx = fixture();
+    for (format, name) in [
+        ("human", "report.txt"),
+        ("json", "report.json"),
+        ("jsonl", "report.jsonl"),
+        ("sarif", "report.sarif"),
+    ] {
+        let out = normalise(&report(&fx, format, &[]), fx.tmp.path());
+        assert_redacted(name, &out);
+        assert!(
+            !out.contains("AKIA"),
+            "{name}: a key ID the fixture did not generate"
+        );
+        check_golden(name, &out);
+    }
+    // The same whatever the number of threads.
+    for format in ["jsonl", "sarif"] {
+        assert_eq!(
+            report(&fx, format, &["--threads", "1"]),
+            report(&fx, format, &["--threads", "3"]),
+            "{format}"
+        );
+    }
+}
+
+#[test]
+fn sarif_never_shows_a_secret_even_when_asked() {
+    let fx = fixture();
+    let out = report(&fx, "sarif", &["--show-secrets"]);
+    assert_redacted("sarif --show-secrets", &out);
+    assert_eq!(out, report(&fx, "sarif", &[]));
+    // The other formats do show them on request, so the check above can fail.
+    let json = report(&fx, "jsonl", &["--show-secrets"]);
+    assert!(json.contains(&secret(201)));
+}
+
+#[test]
+fn jsonl_lines_are_the_json_findings_then_a_summary() {
+    let fx = fixture();
+    let doc: Value = serde_json::from_str(&report(&fx, "json", &[])).unwrap();
+    let text = report(&fx, "jsonl", &[]);
+    assert!(text.ends_with('\n'));
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let (summary, findings) = lines.split_last().unwrap();
+    for l in text.lines() {
+        assert!(
+            l.starts_with(r#"{"type":"finding","#) || l.starts_with(r#"{"type":"summary","#),
+            "{l}"
+        );
+    }
+    let findings: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            let mut f = f.clone();
+            let map = f.as_object_mut().unwrap();
+            assert_eq!(map.remove("type"), Some(Value::from("finding")));
+            f
+        })
+        .collect();
+    assert_eq!(Value::Array(findings), doc["findings"]);
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["version"], doc["version"]);
+    assert_eq!(summary["errors"], doc["errors"]);
+    assert_eq!(summary["stats"], doc["stats"]);
+    assert_eq!(summary["stats"]["findings"], SEEDS.len());
+}
+
+fn sarif_validator() -> jsonschema::Validator {
+    let path = workspace_root().join("tests/data/sarif-schema-2.1.0.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Schema violations, one per line; empty when the document is valid.
+fn violations(validator: &jsonschema::Validator, doc: &Value) -> String {
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}\n", e, e.instance_path))
+        .collect()
+}
+
+/// Every `artifactLocation.uri` in `doc`, checked as a URI reference (RFC 3986), which the
+/// schema asks for but its draft 4 does not check.
+fn bad_uris(doc: &Value) -> Vec<String> {
+    let uri_reference = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .should_validate_formats(true)
+        .build(&serde_json::json!({ "type": "string", "format": "uri-reference" }))
+        .unwrap();
+    let mut bad = Vec::new();
+    for r in doc["runs"][0]["results"].as_array().unwrap() {
+        for l in r["locations"].as_array().unwrap() {
+            let uri = &l["physicalLocation"]["artifactLocation"]["uri"];
+            let ok = uri_reference.is_valid(uri)
+                && uri
+                    .as_str()
+                    .is_some_and(|u| !u.contains(['\\', ' ']) && !u.starts_with("./"));
+            if !ok {
+                bad.push(uri.to_string());
+            }
+        }
+    }
+    bad
+}
+
+/// A way to make a SARIF log invalid, and its name.
+type Breakage = (&'static str, fn(&mut Value));
+
+#[test]
+fn sarif_is_valid_against_the_official_schema() {
+    let validator = sarif_validator();
+    let fx = fixture();
+    let doc: Value = serde_json::from_str(&report(&fx, "sarif", &[])).unwrap();
+    let errors = violations(&validator, &doc);
+    assert!(errors.is_empty(), "{errors}");
+    assert_eq!(bad_uris(&doc), Vec::<String>::new());
+
+    // Broken copies fail, so the check above can fail.
+    let broken: [Breakage; 5] = [
+        ("no version", |d| {
+            d.as_object_mut().unwrap().remove("version");
+        }),
+        ("an unknown level", |d| {
+            d["runs"][0]["results"][0]["level"] = "fatal".into();
+        }),
+        ("line 0", |d| {
+            d["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+                0.into();
+        }),
+        ("a message without text", |d| {
+            d["runs"][0]["results"][0]["message"] = serde_json::json!({ "txt": "x" });
+        }),
+        ("a driver without name", |d| {
+            d["runs"][0]["tool"]["driver"]
+                .as_object_mut()
+                .unwrap()
+                .remove("name");
+        }),
+    ];
+    for (what, break_it) in broken {
+        let mut bad = doc.clone();
+        break_it(&mut bad);
+        assert!(
+            !violations(&validator, &bad).is_empty(),
+            "a SARIF log with {what} passed validation"
+        );
+    }
+    let mut bad = doc.clone();
+    bad["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] =
+        "app settings.env".into();
+    assert_eq!(bad_uris(&bad), ["\"app settings.env\""]);
+}
+
+/// The results (one per place) for key `seed`.
+fn result_for(doc: &Value, seed: u64) -> Vec<&Value> {
+    let key = key_id(seed);
+    doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["properties"]["key_id"] == key.as_str())
+        .collect()
+}
+
+#[test]
+fn sarif_results_point_at_the_introducing_commit_and_rules_carry_the_remediation() {
+    let fx = fixture();
+    let doc: Value = serde_json::from_str(&report(&fx, "sarif", &[])).unwrap();
+    assert_eq!(
+        doc["$schema"],
+        "https://json.schemastore.org/sarif-2.1.0.json"
+    );
+    assert_eq!(doc["version"], "2.1.0");
+    let run = &doc["runs"][0];
+    assert_eq!(doc["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(run["tool"]["driver"]["name"], "leakscan");
+    assert_eq!(run["tool"]["driver"]["version"], env!("CARGO_PKG_VERSION"));
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "aws-root-key-pair",
+            "aws-key-pair",
+            "aws-secret-key",
+            "aws-key-id"
+        ]
+    );
+    for r in rules {
+        assert_eq!(r["properties"]["tags"], serde_json::json!(["security"]));
+        let score: f64 = r["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.0..=10.0).contains(&score));
+        for field in ["text", "markdown"] {
+            let help = r["help"][field].as_str().unwrap();
+            assert!(help.contains("eactivate"), "{}: {help}", r["id"]);
+        }
+    }
+    let root = &rules[0];
+    assert_eq!(root["properties"]["security-severity"], "9.5");
+    let help = root["help"]["text"].as_str().unwrap();
+    for needle in [
+        "deactivate the root access key, then delete it",
+        "IAM roles",
+        "Enable MFA on the root user",
+        "company-owned distribution list",
+    ] {
+        assert!(help.contains(needle), "{needle}: {help}");
+    }
+
+    for r in run["results"].as_array().unwrap() {
+        let index = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(r["ruleId"], rules[index]["id"]);
+        assert_eq!(
+            r["partialFingerprints"]["leakscan/v1"]
+                .as_str()
+                .unwrap()
+                .len(),
+            64
+        );
+    }
+
+    let root_results = result_for(&doc, 204);
+    assert_eq!(root_results.len(), 1);
+    assert_eq!(root_results[0]["ruleId"], "aws-root-key-pair");
+    assert_eq!(root_results[0]["level"], "error");
+    assert_eq!(root_results[0]["properties"]["severity"], "critical");
+
+    let key_alone = result_for(&doc, 202);
+    assert_eq!(key_alone[0]["ruleId"], "aws-key-id");
+    assert_eq!(key_alone[0]["level"], "note");
+
+    // A pair added then removed: at its path and line in the introducing commit.
+    let removed = result_for(&doc, 205);
+    assert_eq!(removed.len(), 1);
+    let loc = &removed[0]["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "repo/deploy/prod.env");
+    assert_eq!(loc["region"]["startLine"], 2);
+    assert_eq!(loc["region"]["startColumn"], 19);
+    let props = &removed[0]["properties"];
+    assert_eq!(props["commit"], fx.added.as_str());
+    assert_eq!(props["repository"], "repo");
+    assert_eq!(props["at_head"], false);
+    assert_eq!(
+        props["refs"],
+        serde_json::json!(["HEAD", "refs/heads/main"])
+    );
+
+    // A key ID in a commit message: at the repository, the commit in properties.
+    let in_message = result_for(&doc, 206);
+    let loc = &in_message[0]["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "repo");
+    assert!(loc.get("region").is_none());
+    assert_eq!(in_message[0]["properties"]["commit"], fx.message.as_str());
+    assert_eq!(in_message[0]["properties"]["source"], "commit-message");
+    assert_eq!(in_message[0]["properties"]["line"], 3);
+
+    // A named secret in a file whose name has a space.
+    let secret_only: Vec<&Value> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "aws-secret-key")
+        .collect();
+    assert_eq!(secret_only.len(), 1);
+    assert_eq!(
+        secret_only[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "files/app%20settings.env"
+    );
+    assert_eq!(secret_only[0]["level"], "warning");
+}
