@@ -8,6 +8,7 @@ mod args;
 mod baseline;
 mod config;
 mod hooks;
+mod progress;
 mod report;
 mod scan;
 
@@ -68,7 +69,14 @@ fn pre_push() -> anyhow::Result<u8> {
 
 fn scan(config: &ScanConfig) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
-    let outcome = scan::run(config)?;
+    let counters = std::sync::Arc::new(progress::Progress::default());
+    let outcome = {
+        let _display = progress::Display::start(
+            counters.clone(),
+            progress::wanted(config.report.format == Format::Human),
+        );
+        scan::run(config, &counters)?
+    };
     let mut report = Report::new(outcome);
     // Accepted findings (baseline, configuration) are dropped before anything is printed
     // or decided: they are as if not found.

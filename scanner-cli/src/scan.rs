@@ -10,6 +10,8 @@ use scanner_core::{Finding, Scanner};
 use scanner_git::{HistoryOptions, HistoryScanner, HistoryStats};
 
 use crate::args::{History, Input, ScanConfig};
+use crate::progress::Progress;
+use std::sync::atomic::Ordering;
 
 /// Where a finding was made.
 #[derive(Debug)]
@@ -75,8 +77,8 @@ enum FileResult {
     Failed(InputError),
 }
 
-/// Scans every input of `config`.
-pub fn run(config: &ScanConfig) -> anyhow::Result<Outcome> {
+/// Scans every input of `config`, counting progress in `progress`.
+pub fn run(config: &ScanConfig, progress: &Progress) -> anyhow::Result<Outcome> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads.unwrap_or(0))
         .build()?;
@@ -87,6 +89,7 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<Outcome> {
             .max_blob_size(config.max_file_size)
             .threads(config.threads),
     );
+    let _ = progress.history.set(history.progress());
     let mut files = Vec::new();
     // Work-tree files of scanned repositories: scanned only when their contents are not a
     // blob the history scan already read.
@@ -163,13 +166,23 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<Outcome> {
             ),
         }
     }
+    progress.files_total.store(
+        (files.len() + work_tree_files.len()) as u64,
+        Ordering::Relaxed,
+    );
     let results: Vec<FileResult> = pool.install(|| {
-        let plain = files
-            .par_iter()
-            .map(|p| scan_file(&config.scanner, p, config.max_file_size, None));
-        let work_tree = work_tree_files
-            .par_iter()
-            .map(|p| scan_file(&config.scanner, p, config.max_file_size, Some(&history)));
+        let plain = files.par_iter().map(|p| {
+            counted(
+                progress,
+                scan_file(&config.scanner, p, config.max_file_size, None),
+            )
+        });
+        let work_tree = work_tree_files.par_iter().map(|p| {
+            counted(
+                progress,
+                scan_file(&config.scanner, p, config.max_file_size, Some(&history)),
+            )
+        });
         plain.chain(work_tree).collect()
     });
     for r in results {
@@ -179,6 +192,11 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<Outcome> {
     outcome.errors.dedup();
     outcome.skipped.sort();
     Ok(outcome)
+}
+
+fn counted(progress: &Progress, r: FileResult) -> FileResult {
+    progress.files_done.fetch_add(1, Ordering::Relaxed);
+    r
 }
 
 /// Adds the result of a staged, range or push scan. A repository whose index or commits

@@ -253,6 +253,23 @@ pub struct RepoScan {
     pub stats: HistoryStats,
 }
 
+/// How far the object passes of a [`HistoryScanner`] have come, for a progress display.
+/// Counts only grow; totals are known once a repository's packs are opened.
+#[derive(Debug, Default)]
+pub struct ScanProgress {
+    objects_done: AtomicU64,
+    objects_total: AtomicU64,
+}
+
+impl ScanProgress {
+    /// Objects visited so far, and objects known so far (packed objects of the
+    /// repositories opened; loose objects are counted as they are read).
+    pub fn objects(&self) -> (u64, u64) {
+        let done = self.objects_done.load(Ordering::Relaxed);
+        (done, self.objects_total.load(Ordering::Relaxed).max(done))
+    }
+}
+
 /// Scans repositories; remembers the blobs it has seen, so that a blob shared by several
 /// repositories of one run (forks) is scanned once.
 #[derive(Debug)]
@@ -262,6 +279,7 @@ pub struct HistoryScanner {
     seen: IdSet,
     /// Blobs with findings, from every repository so far.
     matched: Mutex<HashMap<ObjectId, Vec<Finding>>>,
+    progress: std::sync::Arc<ScanProgress>,
 }
 
 /// At most this many missing objects are listed one by one; the rest are counted.
@@ -277,7 +295,13 @@ impl HistoryScanner {
             options,
             seen: IdSet::default(),
             matched: Mutex::new(HashMap::new()),
+            progress: std::sync::Arc::default(),
         }
+    }
+
+    /// A handle on this scanner's progress, to display from another thread.
+    pub fn progress(&self) -> std::sync::Arc<ScanProgress> {
+        self.progress.clone()
     }
 
     /// Whether `path` can be opened as a git repository (work tree, bare, or linked
@@ -316,7 +340,11 @@ impl HistoryScanner {
         let messages: Mutex<HashMap<ObjectId, (Vec<Finding>, MessageKind)>> =
             Mutex::new(HashMap::new());
         let counts = Counts::default();
+        self.progress
+            .objects_total
+            .fetch_add(odb::packed_objects(&odb), Ordering::Relaxed);
         let visit = |kind: gix::objs::Kind, data: &[u8], id: &gix::oid| {
+            self.progress.objects_done.fetch_add(1, Ordering::Relaxed);
             self.visit(
                 kind,
                 data,

@@ -73,6 +73,16 @@ impl Odb {
     }
 }
 
+/// Number of objects in the packs, from their indexes (for progress; unreadable indexes
+/// count nothing here and are reported by the traversal).
+pub(crate) fn packed_objects(odb: &Odb) -> u64 {
+    odb.packs
+        .iter()
+        .filter_map(|(idx, _)| pack::index::File::at(idx, gix::hash::Kind::Sha1).ok())
+        .map(|i| u64::from(i.num_objects()))
+        .sum()
+}
+
 /// Calls `visit` with every object of the database: each pack traversed so that every
 /// delta base is inflated once, in parallel; then the loose objects. An object may be
 /// visited more than once (the same object in two packs, or again in a damaged pack's
