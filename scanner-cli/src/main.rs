@@ -70,12 +70,22 @@ fn pre_push() -> anyhow::Result<u8> {
 fn scan(config: &ScanConfig) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
     let counters = std::sync::Arc::new(progress::Progress::default());
+    // JSON Lines stream: findings are written as they are found, the summary at the end.
+    let stream = (config.report.format == Format::Jsonl && config.write_baseline.is_none())
+        .then(|| open_output(&config.report))
+        .transpose()?
+        .map(|out| report::jsonl::Stream::new(out, config.report.secrets, config.accepted.clone()));
+    let sink = |hits: &[scan::Hit]| {
+        if let Some(s) = &stream {
+            s.hits(hits);
+        }
+    };
     let outcome = {
         let _display = progress::Display::start(
             counters.clone(),
             progress::wanted(config.report.format == Format::Human),
         );
-        scan::run(config, &counters)?
+        scan::run(config, &counters, Some(&sink))?
     };
     let mut report = Report::new(outcome);
     // Accepted findings (baseline, configuration) are dropped before anything is printed
@@ -114,16 +124,10 @@ fn scan(config: &ScanConfig) -> anyhow::Result<u8> {
         EXIT_CLEAN
     };
     let rc = &config.report;
-    let written = match &rc.output {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-            let mut w = std::io::BufWriter::new(file);
-            write_report(&mut w, &report, config).and_then(|()| w.flush())
-        }
+    let written = match stream {
+        Some(stream) => stream.finish(&report),
         None => {
-            let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
+            let mut w = open_output(rc)?;
             write_report(&mut w, &report, config).and_then(|()| w.flush())
         }
     };
@@ -139,12 +143,24 @@ fn scan(config: &ScanConfig) -> anyhow::Result<u8> {
     Ok(code)
 }
 
+/// Where the report goes: `--output FILE`, or standard output.
+fn open_output(rc: &args::ReportConfig) -> anyhow::Result<Box<dyn Write + Send>> {
+    Ok(match &rc.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    })
+}
+
 fn write_report(out: &mut dyn Write, report: &Report, config: &ScanConfig) -> std::io::Result<()> {
     let rc = &config.report;
     match rc.format {
         Format::Human => report::human::write(out, report, rc.secrets, rc.color),
         Format::Json => report::json::write(out, report, rc.secrets),
-        Format::Jsonl => report::jsonl::write(out, report, rc.secrets),
+        // Streamed during the scan by `report::jsonl::Stream`, which also ends it.
+        Format::Jsonl => Ok(()),
         // SARIF reports are uploaded and kept elsewhere: never a secret in clear.
         Format::Sarif => report::sarif::write(out, report),
     }

@@ -14,7 +14,7 @@ use crate::progress::Progress;
 use std::sync::atomic::Ordering;
 
 /// Where a finding was made.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Origin {
     /// A file (or standard input, `-`).
     File(String),
@@ -26,7 +26,7 @@ pub enum Origin {
 }
 
 /// A finding with the input it came from.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Hit {
     pub origin: Origin,
     pub finding: Finding,
@@ -77,8 +77,23 @@ enum FileResult {
     Failed(InputError),
 }
 
-/// Scans every input of `config`, counting progress in `progress`.
-pub fn run(config: &ScanConfig, progress: &Progress) -> anyhow::Result<Outcome> {
+/// Receives findings as soon as an input's scan ends (for reports that stream).
+pub type Sink<'a> = &'a (dyn Fn(&[Hit]) + Sync);
+
+/// Scans every input of `config`, counting progress in `progress` and handing findings to
+/// `sink` as they are found.
+pub fn run(
+    config: &ScanConfig,
+    progress: &Progress,
+    sink: Option<Sink<'_>>,
+) -> anyhow::Result<Outcome> {
+    let emit = |hits: &[Hit]| {
+        if let Some(sink) = sink {
+            if !hits.is_empty() {
+                sink(hits);
+            }
+        }
+    };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads.unwrap_or(0))
         .build()?;
@@ -95,6 +110,7 @@ pub fn run(config: &ScanConfig, progress: &Progress) -> anyhow::Result<Outcome> 
     // blob the history scan already read.
     let mut work_tree_files = Vec::new();
     for input in &config.inputs {
+        let before = outcome.hits.len();
         match input {
             Input::Stdin => absorb(
                 &mut outcome,
@@ -165,6 +181,8 @@ pub fn run(config: &ScanConfig, progress: &Progress) -> anyhow::Result<Outcome> 
                 scanner_git::scan_push(&config.scanner, repo, refs, config.max_file_size),
             ),
         }
+        // Repositories, staged changes and standard input are done here; files below.
+        emit(&outcome.hits[before..]);
     }
     progress.files_total.store(
         (files.len() + work_tree_files.len()) as u64,
@@ -174,12 +192,14 @@ pub fn run(config: &ScanConfig, progress: &Progress) -> anyhow::Result<Outcome> 
         let plain = files.par_iter().map(|p| {
             counted(
                 progress,
+                &emit,
                 scan_file(&config.scanner, p, config.max_file_size, None),
             )
         });
         let work_tree = work_tree_files.par_iter().map(|p| {
             counted(
                 progress,
+                &emit,
                 scan_file(&config.scanner, p, config.max_file_size, Some(&history)),
             )
         });
@@ -194,8 +214,18 @@ pub fn run(config: &ScanConfig, progress: &Progress) -> anyhow::Result<Outcome> 
     Ok(outcome)
 }
 
-fn counted(progress: &Progress, r: FileResult) -> FileResult {
+fn counted(progress: &Progress, emit: &(dyn Fn(&[Hit]) + Sync), r: FileResult) -> FileResult {
     progress.files_done.fetch_add(1, Ordering::Relaxed);
+    if let FileResult::Scanned { path, findings, .. } = &r {
+        let hits: Vec<Hit> = findings
+            .iter()
+            .map(|f| Hit {
+                origin: Origin::File(path.clone()),
+                finding: f.clone(),
+            })
+            .collect();
+        emit(&hits);
+    }
     r
 }
 

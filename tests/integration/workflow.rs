@@ -169,3 +169,38 @@ fn configuration_errors_name_file_line_and_column() {
         assert!(r.stderr.contains(want), "{text:?}: {}", r.stderr);
     }
 }
+
+#[test]
+fn streamed_json_lines_leave_out_accepted_findings() {
+    let (tmp, mut repo) = fixture();
+    repo.write("a.ini", &credentials_file(80));
+    repo.commit("a");
+    let baseline = tmp.path().join("b.json");
+    let b = baseline.to_str().unwrap();
+    assert_eq!(
+        run(&["scan", ".", "--write-baseline", b], &repo.dir).code,
+        0
+    );
+    repo.write("b.ini", &credentials_file(81));
+    repo.write("c.ini", &credentials_file(81));
+    let r = run(
+        &["scan", ".", "--baseline", b, "--format", "jsonl"],
+        &repo.dir,
+    );
+    assert_eq!(r.code, 1);
+    let lines: Vec<Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let keys: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["type"] == "finding")
+        .map(|l| l["key_id"].as_str().unwrap())
+        .collect();
+    // One line per place: the new key twice (two untracked files), the baselined one never.
+    assert_eq!(keys, [key_id(81).as_str(), key_id(81).as_str()]);
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["stats"]["findings"], 1);
+}

@@ -4,8 +4,8 @@
 //! # Format (version 1)
 //!
 //! ```text
-//! {"type":"finding", "fingerprint":"<64 hex>", "kind":"aws-key-pair", ..., "locations":[...]}
-//! {"type":"finding", ...}                      // one line per credential; most severe first
+//! {"type":"finding", "fingerprint":"<64 hex>", "kind":"aws-key-pair", ..., "locations":[ONE]}
+//! {"type":"finding", ...}                      // one line per place found, as found
 //! {"type":"summary", "version":1,
 //!  "errors":[ { "path": "...", "reason": "..." } ],
 //!  "stats":{ "files_scanned": N, "bytes_scanned": N, ..., "errors": N, "findings": N }}
@@ -18,8 +18,13 @@
 //! tell a complete report from a cut one by it. Every line is compact JSON ending in `\n`;
 //! no line holds a raw newline, since JSON escapes them in strings.
 //!
-//! The lines are written from the finished report, so their order is the JSON report's and
-//! byte-for-byte identical whatever the number of threads.
+//! Finding lines are streamed: each is written as soon as the file (or repository, or
+//! staged change) holding it has been scanned, so a consumer sees findings of a long scan
+//! while it runs. Each line is one place a credential was found — its `locations` holds
+//! that one place — and the same credential found in several places gives several lines
+//! with the same `fingerprint`. Their order is the order scans finished in and may differ
+//! between runs; sort by `fingerprint` and location for a stable order. The summary
+//! counts credentials (`stats.findings`), as the JSON report does.
 
 use std::io::Write;
 
@@ -46,15 +51,94 @@ struct SummaryLine<'a> {
     stats: Stats<'a>,
 }
 
-pub fn write(out: &mut dyn Write, report: &Report, secrets: SecretDisplay) -> std::io::Result<()> {
-    for c in &report.credentials {
-        let line = FindingLine {
-            line_type: "finding",
-            finding: json::finding(c, secrets),
-        };
-        serde_json::to_writer(&mut *out, &line)?;
-        writeln!(out)?;
+/// Writes finding lines as findings arrive, then the summary line.
+pub struct Stream {
+    out: std::sync::Mutex<Box<dyn Write + Send>>,
+    secrets: SecretDisplay,
+    accepted: std::collections::BTreeSet<String>,
+    /// The first write error: later writes are skipped, and `finish` returns it.
+    failed: std::sync::Mutex<Option<std::io::Error>>,
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream").finish_non_exhaustive()
     }
+}
+
+impl Stream {
+    /// Lines go to `out`; findings whose fingerprint is `accepted` are left out.
+    pub fn new(
+        out: Box<dyn Write + Send>,
+        secrets: SecretDisplay,
+        accepted: std::collections::BTreeSet<String>,
+    ) -> Stream {
+        Stream {
+            out: std::sync::Mutex::new(out),
+            secrets,
+            accepted,
+            failed: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Writes one line per hit, now.
+    pub fn hits(&self, hits: &[crate::scan::Hit]) {
+        let mut failed = self
+            .failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if failed.is_some() {
+            return;
+        }
+        let mut out = self
+            .out
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut write = || -> std::io::Result<()> {
+            for hit in hits {
+                if self.accepted.contains(&hit.finding.fingerprint.to_hex()) {
+                    continue;
+                }
+                // One place, grouped as the report groups: the same fields, the same redaction.
+                let single = Report::new(crate::scan::Outcome {
+                    hits: vec![hit.clone()],
+                    ..crate::scan::Outcome::default()
+                });
+                for c in &single.credentials {
+                    let line = FindingLine {
+                        line_type: "finding",
+                        finding: json::finding(c, self.secrets),
+                    };
+                    serde_json::to_writer(&mut *out, &line)?;
+                    writeln!(out)?;
+                }
+            }
+            out.flush()
+        };
+        if let Err(e) = write() {
+            *failed = Some(e);
+        }
+    }
+
+    /// Writes the summary line.
+    pub fn finish(self, report: &Report) -> std::io::Result<()> {
+        if let Some(e) = self
+            .failed
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            return Err(e);
+        }
+        let mut out = self
+            .out
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        write_summary(&mut *out, report)?;
+        out.flush()
+    }
+}
+
+fn write_summary(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let summary = SummaryLine {
         line_type: "summary",
         version: json::VERSION,
