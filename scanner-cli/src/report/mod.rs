@@ -1,5 +1,6 @@
 //! One report entry per credential: findings grouped by fingerprint, each with every place
-//! it was found, in a deterministic order. The printers (`human`, `json`) only format it.
+//! it was found, in a deterministic order. The printers (`human`, `json`, `sarif`) only
+//! format it; `jsonl` streams one line per place as found and ends with its summary.
 
 pub mod human;
 pub mod json;
