@@ -30,7 +30,7 @@ pub enum Command {
     ///
     /// Exit status: 0 nothing found; 1 credentials found; 2 nothing found, but some input
     /// could not be read (each such input is reported with its reason).
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Git hooks: run one (`pre-push`), or install leakscan's.
     #[command(subcommand)]
     Hook(HookCommand),
@@ -132,6 +132,45 @@ pub struct ScanArgs {
     /// Record the fingerprints of the current findings in FILE (no secrets), then exit 0.
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
     pub write_baseline: Option<PathBuf>,
+
+    /// Ask AWS STS (GetCallerIdentity, SigV4-signed, over TLS) whether each key pair is
+    /// live and whose it is. Without it, leakscan makes no network connection at all.
+    /// Canary-token keys and documentation examples are never sent.
+    #[arg(long)]
+    pub verify: bool,
+
+    /// STS endpoint for --verify (default https://sts.amazonaws.com); plain http only to
+    /// loopback addresses.
+    #[arg(long, value_name = "URL", requires = "verify")]
+    pub sts_endpoint: Option<String>,
+
+    /// Region the endpoint signs for (default us-east-1).
+    #[arg(
+        long,
+        value_name = "REGION",
+        requires = "verify",
+        default_value = "us-east-1"
+    )]
+    pub sts_region: String,
+
+    /// Verification requests in flight at most.
+    #[arg(long, value_name = "N", default_value_t = 8, requires = "verify")]
+    pub verify_concurrency: usize,
+
+    /// Seconds allowed per verification request.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, requires = "verify")]
+    pub verify_timeout: u64,
+
+    /// Which findings make the exit status 1: any (default), or only keys verified active
+    /// (implies --verify; for CI that tolerates revoked keys in history).
+    #[arg(long, value_enum, default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Any,
+    Active,
 }
 
 /// Report formats (`--format`).
@@ -186,6 +225,9 @@ pub struct ScanConfig {
     pub report: ReportConfig,
     /// Fingerprints not to report: from the baseline and the configuration's `[[allow]]`.
     pub accepted: BTreeSet<String>,
+    /// The verifier, with --verify.
+    pub verifier: Option<scanner_core::verify::Verifier>,
+    pub fail_on: FailOn,
     pub write_baseline: Option<PathBuf>,
 }
 
@@ -286,6 +328,20 @@ impl ScanArgs {
             bail!("--threads must be at least 1");
         }
         let inputs = self.inputs();
+        let verifier = if self.verify || self.fail_on == FailOn::Active {
+            let mut b = scanner_core::verify::Verifier::builder()
+                .concurrency(self.verify_concurrency)
+                .timeout(std::time::Duration::from_secs(self.verify_timeout.max(1)));
+            if let Some(url) = &self.sts_endpoint {
+                b = b.endpoint(url.clone(), self.sts_region.clone());
+            }
+            Some(
+                b.build()
+                    .map_err(|e| anyhow::anyhow!("--sts-endpoint: {e}"))?,
+            )
+        } else {
+            None
+        };
         let color = match self.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -319,6 +375,8 @@ impl ScanArgs {
             },
             accepted,
             write_baseline: self.write_baseline,
+            verifier,
+            fail_on: self.fail_on,
         })
     }
 }

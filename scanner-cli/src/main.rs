@@ -17,8 +17,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{Cli, Command, Format, HookCommand, ScanConfig};
+use args::{Cli, Command, FailOn, Format, HookCommand, ScanConfig};
 use report::Report;
+use scanner_core::verify::Status;
 
 /// Exit statuses, documented in the README and `leakscan scan --help`.
 const EXIT_CLEAN: u8 = 0;
@@ -107,6 +108,9 @@ fn scan(config: &ScanConfig) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_CLEAN);
     }
+    if let Some(verifier) = &config.verifier {
+        verify(verifier, &mut report);
+    }
     for e in &report.errors {
         eprintln!("leakscan: {}: {}", e.path, e.reason);
     }
@@ -116,7 +120,15 @@ fn scan(config: &ScanConfig) -> anyhow::Result<u8> {
             s.path, s.size
         );
     }
-    let code = if !report.credentials.is_empty() {
+    let failing = match config.fail_on {
+        FailOn::Any => !report.credentials.is_empty(),
+        FailOn::Active => report.credentials.iter().any(|c| {
+            c.verification
+                .as_ref()
+                .is_some_and(|v| v.status == Status::Active)
+        }),
+    };
+    let code = if failing {
         EXIT_FOUND
     } else if !report.errors.is_empty() {
         EXIT_ERROR
@@ -141,6 +153,20 @@ fn scan(config: &ScanConfig) -> anyhow::Result<u8> {
         eprintln!("{}", report::human::summary(&report, started.elapsed()));
     }
     Ok(code)
+}
+
+/// Asks STS about every key pair; a live root user key becomes critical.
+fn verify(verifier: &scanner_core::verify::Verifier, report: &mut Report) {
+    let findings: Vec<&scanner_core::Finding> =
+        report.credentials.iter().map(|c| &c.finding).collect();
+    let answers = verifier.verify_all(&findings);
+    for (c, v) in report.credentials.iter_mut().zip(answers) {
+        if v.is_root() {
+            c.severity = scanner_core::Severity::Critical;
+        }
+        c.verification = Some(v);
+    }
+    report.sort();
 }
 
 /// Where the report goes: `--output FILE`, or standard output.

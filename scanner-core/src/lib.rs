@@ -53,6 +53,12 @@
 //! Each finding has a [`Fingerprint`] computed from its content alone, so the same
 //! credential found in many places has one identity.
 //!
+//! # Verification (feature `verify`)
+//!
+//! [`verify::Verifier`] asks AWS STS whether a key pair is live and whose it is, and tells a
+//! root user's key apart. It is off unless the feature is enabled; without it the crate has
+//! no network code at all.
+//!
 //! # Performance
 //!
 //! A scan is one Aho-Corasick pass over a handful of literal anchors; everything else
@@ -71,6 +77,8 @@ mod pair;
 mod prefilter;
 pub mod rules;
 mod scanner;
+#[cfg(feature = "verify")]
+pub mod verify;
 
 pub use error::{Error, ErrorKind};
 pub use finding::{

@@ -5,6 +5,7 @@
 mod golden;
 mod history;
 mod hooks;
+mod verify;
 mod workflow;
 
 use std::path::Path;

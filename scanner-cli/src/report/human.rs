@@ -56,7 +56,9 @@ fn write_credential(
         title = format!("{title}  {}", style.paint("1", k.as_str()));
     }
     let mut notes = Vec::new();
-    if c.facts.likely_root {
+    if c.verification.as_ref().is_some_and(|v| v.is_root()) {
+        notes.push("AWS root user key".to_string());
+    } else if c.facts.likely_root {
         notes.push("likely AWS root user key".to_string());
     }
     if c.facts.own_account {
@@ -99,6 +101,19 @@ fn write_credential(
         };
         writeln!(out, "  session      {shown}")?;
     }
+    if let Some(v) = &c.verification {
+        let detail = match (&v.arn, &v.reason) {
+            (Some(arn), _) => format!(" as {arn}"),
+            (None, Some(reason)) => format!(" ({reason})"),
+            (None, None) => String::new(),
+        };
+        writeln!(out, "  verified     {}{detail}", v.status.as_str())?;
+        if v.is_root() {
+            for line in ROOT_REMEDIATION {
+                writeln!(out, "    {line}")?;
+            }
+        }
+    }
     let n = c.locations.len();
     writeln!(
         out,
@@ -132,6 +147,15 @@ fn write_credential(
     writeln!(out, "  fingerprint  {}", c.fingerprint)?;
     writeln!(out)
 }
+
+/// What the owner of a live root user key must do, in order.
+const ROOT_REMEDIATION: [&str; 5] = [
+    "This key signs in as the account's root user: no IAM policy can limit it.",
+    "1. Deactivate, then delete the root access key (Security credentials, as the root user).",
+    "2. Use IAM roles or IAM users with least privilege instead; the root user needs no keys.",
+    "3. Enable MFA on the root user.",
+    "4. Keep the root email on a company-owned distribution list, not one person's mailbox.",
+];
 
 fn short(id: &str) -> &str {
     id.get(..12).unwrap_or(id)

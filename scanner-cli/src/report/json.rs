@@ -19,6 +19,11 @@
 //!       "has_session_token": true | false,
 //!       "canary": bool, "likely_root": bool, "own_account": bool,
 //!       "example": "documentation" | "placeholder" | null,
+//!       "verification": null | {          // with --verify: what AWS STS answered
+//!           "status": "active" | "inactive" | "inconclusive" | "skipped",
+//!           "arn": "..." | null, "account": "..." | null, "user_id": "..." | null,
+//!           "reason": "..." | null,       // STS error code, HTTP status or failure
+//!           "root": bool },               // an active key of the account's root user
 //!       "locations": [                  // sorted: files first, then by repository, path, line
 //!         { "path": "..." | null,       // file; in history, the path in the introducing commit
 //!           "line": 1, "column": 1,     // in the file, blob or message
@@ -86,7 +91,18 @@ pub(super) struct JsonFinding<'a> {
     likely_root: bool,
     own_account: bool,
     example: Option<&'static str>,
+    verification: Option<JsonVerification<'a>>,
     locations: Vec<JsonLocation<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonVerification<'a> {
+    status: &'static str,
+    arn: Option<&'a str>,
+    account: Option<&'a str>,
+    user_id: Option<&'a str>,
+    reason: Option<&'a str>,
+    root: bool,
 }
 
 #[derive(Serialize)]
@@ -197,6 +213,14 @@ pub(super) fn finding(c: &Credential, secrets: SecretDisplay) -> JsonFinding<'_>
         example: c.facts.example.map(|e| match e {
             scanner_core::ExampleKind::Documentation => "documentation",
             _ => "placeholder",
+        }),
+        verification: c.verification.as_ref().map(|v| JsonVerification {
+            status: v.status.as_str(),
+            arn: v.arn.as_deref(),
+            account: v.account.as_deref(),
+            user_id: v.user_id.as_deref(),
+            reason: v.reason.as_deref(),
+            root: v.is_root(),
         }),
         locations: c
             .locations

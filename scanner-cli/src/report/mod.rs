@@ -26,6 +26,17 @@ pub struct Credential {
     pub facts: Facts,
     /// Sorted by path, line, column.
     pub locations: Vec<Place>,
+    /// One occurrence, as found: what verification sends (signed) to STS.
+    pub finding: scanner_core::Finding,
+    /// The answer of STS, with `--verify`.
+    pub verification: Option<scanner_core::verify::Verification>,
+}
+
+impl Credential {
+    /// A root user's key: verified so by STS, or downloaded as the console's rootkey.csv.
+    pub fn is_root_key(&self) -> bool {
+        self.facts.likely_root || self.verification.as_ref().is_some_and(|v| v.is_root())
+    }
 }
 
 /// One place a credential was found.
@@ -181,6 +192,8 @@ impl Report {
                 session_token: None,
                 facts: f.facts.clone(),
                 locations: Vec::new(),
+                finding: f.clone(),
+                verification: None,
             });
             entry.severity = entry.severity.max(f.severity);
             entry.facts.likely_root |= f.facts.likely_root;
@@ -189,7 +202,7 @@ impl Report {
             }
             entry.locations.push(place);
         }
-        let mut credentials: Vec<Credential> = groups
+        let credentials: Vec<Credential> = groups
             .into_values()
             .map(|mut c| {
                 c.locations.sort();
@@ -197,20 +210,26 @@ impl Report {
                 c
             })
             .collect();
-        credentials.sort_by(|a, b| {
-            b.severity
-                .cmp(&a.severity)
-                .then_with(|| a.locations.first().cmp(&b.locations.first()))
-                .then_with(|| a.fingerprint.cmp(&b.fingerprint))
-        });
-        Report {
+        let mut report = Report {
             credentials,
             errors: outcome.errors,
             skipped: outcome.skipped,
             files_scanned: outcome.files_scanned,
             bytes_scanned: outcome.bytes_scanned,
             repositories: outcome.repositories,
-        }
+        };
+        report.sort();
+        report
+    }
+
+    /// Most severe first; ties by first location, then fingerprint.
+    pub fn sort(&mut self) {
+        self.credentials.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.locations.first().cmp(&b.locations.first()))
+                .then_with(|| a.fingerprint.cmp(&b.fingerprint))
+        });
     }
 }
 

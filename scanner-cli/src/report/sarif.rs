@@ -270,7 +270,7 @@ mirrors and CI caches purged.";
 
 impl RuleKind {
     fn of(c: &Credential) -> RuleKind {
-        if c.facts.likely_root {
+        if c.is_root_key() {
             return RuleKind::RootKeyPair;
         }
         match c.kind {

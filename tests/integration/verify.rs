@@ -1,0 +1,428 @@
+//! `--verify` against a mock STS on loopback that checks every request's SigV4 signature
+//! with the test secrets it knows, and answers as AWS would.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use scanner_core::verify::sigv4;
+use serde_json::Value;
+
+use crate::{json, key_id, secret};
+
+/// How the mock answers for one key.
+#[derive(Clone, Copy, Debug)]
+enum Answer {
+    Root,
+    User,
+    Invalid,
+    Throttle,
+    ServerError,
+    Stall,
+}
+
+#[derive(Default)]
+struct Seen {
+    /// Requests per access key id.
+    requests: HashMap<String, usize>,
+    bad_signatures: usize,
+    connections: usize,
+}
+
+struct MockSts {
+    url: String,
+    seen: Arc<Mutex<Seen>>,
+}
+
+impl MockSts {
+    fn start(keys: HashMap<String, (String, Answer)>) -> MockSts {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let keys = Arc::new(keys);
+        let s = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (keys, seen) = (keys.clone(), s.clone());
+                std::thread::spawn(move || serve(stream, &keys, &seen));
+            }
+        });
+        MockSts { url, seen }
+    }
+
+    fn requests(&self, key: &str) -> usize {
+        self.seen
+            .lock()
+            .unwrap()
+            .requests
+            .get(key)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+fn serve(stream: TcpStream, keys: &HashMap<String, (String, Answer)>, seen: &Mutex<Seen>) {
+    seen.lock().unwrap().connections += 1;
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut stream = stream;
+    // One request per connection: the mock answers with `Connection: close`.
+    {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut headers: Vec<(String, String)> = Vec::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            let (k, v) = line.split_once(':').unwrap();
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let len: usize = header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).unwrap();
+
+        let auth = header("authorization").unwrap_or_default();
+        let key = auth
+            .split("Credential=")
+            .nth(1)
+            .and_then(|c| c.split('/').next())
+            .unwrap_or_default()
+            .to_string();
+        *seen
+            .lock()
+            .unwrap()
+            .requests
+            .entry(key.clone())
+            .or_default() += 1;
+        let (status, text) = match keys.get(&key) {
+            None => (403, error_xml("InvalidClientTokenId")),
+            Some((secret, answer)) => {
+                // Recompute the signature with the secret this mock knows.
+                let token = header("x-amz-security-token");
+                let creds = sigv4::Credentials {
+                    access_key_id: &key,
+                    secret_access_key: secret,
+                    session_token: token.as_deref(),
+                };
+                let host = header("host").unwrap_or_default();
+                let content_type = header("content-type").unwrap_or_default();
+                let request = sigv4::Request {
+                    method: "POST",
+                    host: &host,
+                    path: "/",
+                    query: "",
+                    headers: &[("content-type", content_type.as_str())],
+                    payload: &body,
+                };
+                let date = header("x-amz-date").unwrap_or_default();
+                let expected = sigv4::sign(&request, &creds, "us-east-1", "sts", &date);
+                let want = expected
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+                    .map(|(_, v)| v.clone());
+                if want.as_deref() != Some(auth.as_str())
+                    || body != b"Action=GetCallerIdentity&Version=2011-06-15"
+                {
+                    seen.lock().unwrap().bad_signatures += 1;
+                    (403, error_xml("SignatureDoesNotMatch"))
+                } else {
+                    match answer {
+                        Answer::Root => (
+                            200,
+                            identity("arn:aws:iam::123456789012:root", "123456789012"),
+                        ),
+                        Answer::User => (
+                            200,
+                            identity("arn:aws:iam::123456789012:user/ci", "AIDAEXAMPLEUSERID0001"),
+                        ),
+                        Answer::Invalid => (403, error_xml("InvalidClientTokenId")),
+                        Answer::Throttle => (400, error_xml("Throttling")),
+                        Answer::ServerError => (500, String::new()),
+                        Answer::Stall => {
+                            std::thread::sleep(Duration::from_secs(4));
+                            (200, identity("arn:aws:iam::123456789012:user/late", "LATE"))
+                        }
+                    }
+                }
+            }
+        };
+        let response = format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+            text.len()
+        );
+        let _ = stream.write_all(response.as_bytes());
+    }
+}
+
+fn identity(arn: &str, user: &str) -> String {
+    format!(
+        "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>{arn}</Arn><UserId>{user}</UserId><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"
+    )
+}
+
+fn error_xml(code: &str) -> String {
+    format!("<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>test</Message></Error></ErrorResponse>")
+}
+
+fn verification<'a>(doc: &'a Value, key: &str) -> &'a Value {
+    &doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key_id"] == key)
+        .unwrap()["verification"]
+}
+
+#[test]
+fn every_sts_answer_gets_an_honest_status() {
+    let answers = [
+        (300, Answer::Root),
+        (301, Answer::User),
+        (302, Answer::Invalid),
+        (303, Answer::Throttle),
+        (304, Answer::ServerError),
+        (305, Answer::Stall),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut keys = HashMap::new();
+    for (seed, answer) in answers {
+        keys.insert(key_id(seed), (secret(seed), answer));
+        std::fs::write(
+            dir.path().join(format!("k{seed}.ini")),
+            format!(
+                "aws_access_key_id = {}\naws_secret_access_key = {}\n",
+                key_id(seed),
+                secret(seed)
+            ),
+        )
+        .unwrap();
+    }
+    // Twice the same credential elsewhere: still one request.
+    std::fs::write(
+        dir.path().join("copy.env"),
+        format!(
+            "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\n",
+            key_id(301),
+            secret(301)
+        ),
+    )
+    .unwrap();
+    let sts = MockSts::start(keys);
+    let (code, doc) = json(
+        &[
+            "scan",
+            ".",
+            "--verify",
+            "--sts-endpoint",
+            &sts.url,
+            "--verify-timeout",
+            "1",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        sts.seen.lock().unwrap().bad_signatures,
+        0,
+        "every request is signed correctly"
+    );
+
+    let v = verification(&doc, &key_id(300));
+    assert_eq!(v["status"], "active");
+    assert_eq!(v["arn"], "arn:aws:iam::123456789012:root");
+    assert_eq!(v["root"], true);
+    let root = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key_id"] == key_id(300).as_str())
+        .unwrap();
+    assert_eq!(root["severity"], "critical", "a live root key is critical");
+
+    let v = verification(&doc, &key_id(301));
+    assert_eq!(
+        (v["status"].as_str(), v["root"].as_bool()),
+        (Some("active"), Some(false))
+    );
+    assert_eq!(v["user_id"], "AIDAEXAMPLEUSERID0001");
+    assert_eq!(sts.requests(&key_id(301)), 1, "one request per credential");
+
+    let v = verification(&doc, &key_id(302));
+    assert_eq!(
+        (v["status"].as_str(), v["reason"].as_str()),
+        (Some("inactive"), Some("InvalidClientTokenId"))
+    );
+    assert_eq!(sts.requests(&key_id(302)), 1, "a rejection is not retried");
+
+    let v = verification(&doc, &key_id(303));
+    assert_eq!(v["status"], "inconclusive", "throttling is never active");
+    assert_eq!(
+        sts.requests(&key_id(303)),
+        3,
+        "throttling is retried, 3 attempts in all"
+    );
+    let v = verification(&doc, &key_id(304));
+    assert_eq!(v["status"], "inconclusive");
+    assert_eq!(sts.requests(&key_id(304)), 3);
+    let v = verification(&doc, &key_id(305));
+    assert_eq!(v["status"], "inconclusive", "a stall times out: {v}");
+    assert_eq!(sts.requests(&key_id(305)), 1, "a timeout is not retried");
+
+    // The human report names the root key and tells its owner what to do.
+    let r = crate::run(
+        &[
+            "scan",
+            ".",
+            "--verify",
+            "--sts-endpoint",
+            &sts.url,
+            "--verify-timeout",
+            "1",
+        ],
+        dir.path(),
+    );
+    assert!(r.stdout.contains("AWS root user key"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("Deactivate, then delete the root access key"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("Enable MFA on the root user"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn no_connection_without_verify_and_never_to_canary_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    // A key ID of a canary-token account (decoded offline: 534261010715).
+    let canary = scanner_core_test_key(534_261_010_715);
+    std::fs::write(
+        dir.path().join("canary.ini"),
+        format!(
+            "aws_access_key_id = {canary}\naws_secret_access_key = {}\n",
+            secret(310)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("real.ini"),
+        format!(
+            "aws_access_key_id = {}\naws_secret_access_key = {}\n",
+            key_id(311),
+            secret(311)
+        ),
+    )
+    .unwrap();
+    let mut keys = HashMap::new();
+    keys.insert(key_id(311), (secret(311), Answer::User));
+    keys.insert(canary.clone(), (secret(310), Answer::User));
+    let sts = MockSts::start(keys);
+
+    // --sts-endpoint requires --verify: a usage error, and no connection.
+    let r = crate::run(&["scan", ".", "--sts-endpoint", &sts.url], dir.path());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let (code, doc) = json(&["scan", "."], dir.path());
+    assert_eq!(code, 1);
+    assert_eq!(doc["findings"][0]["verification"], Value::Null);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        sts.seen.lock().unwrap().connections,
+        0,
+        "no --verify, no connection"
+    );
+
+    let (_, doc) = json(
+        &["scan", ".", "--verify", "--sts-endpoint", &sts.url],
+        dir.path(),
+    );
+    let v = verification(&doc, &canary);
+    assert_eq!(v["status"], "skipped");
+    assert_eq!(
+        sts.requests(&canary),
+        0,
+        "a canary token is never contacted"
+    );
+    assert_eq!(verification(&doc, &key_id(311))["status"], "active");
+
+    // --fail-on active: a run whose keys are all inactive passes.
+    let mut keys = HashMap::new();
+    keys.insert(key_id(311), (secret(311), Answer::Invalid));
+    let revoked = MockSts::start(keys);
+    let (code, _) = json(
+        &[
+            "scan",
+            ".",
+            "--fail-on",
+            "active",
+            "--sts-endpoint",
+            &revoked.url,
+            "--verify",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "only active keys fail the run");
+    let (code, _) = json(
+        &[
+            "scan",
+            ".",
+            "--fail-on",
+            "active",
+            "--sts-endpoint",
+            &sts.url,
+            "--verify",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn plain_http_is_refused_beyond_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = crate::run(
+        &[
+            "scan",
+            ".",
+            "--verify",
+            "--sts-endpoint",
+            "http://sts.amazonaws.com",
+        ],
+        dir.path(),
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("plain http is allowed only to loopback"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// An AKIA key ID whose body encodes `account`, as AWS does since 2019.
+fn scanner_core_test_key(account: u64) -> String {
+    const B32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let z: u128 = (1u128 << 47) | (u128::from(account) << 7) | 0x15;
+    let bits: u128 = (z << 32) | 0x1234_5678;
+    let body: String = (0..16)
+        .map(|i| char::from(B32[((bits >> (75 - 5 * i)) & 31) as usize]))
+        .collect();
+    format!("{}{body}", "AKIA")
+}
