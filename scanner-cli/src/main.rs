@@ -164,6 +164,12 @@ fn verify(verifier: &scanner_core::verify::Verifier, report: &mut Report) {
         if v.is_root() {
             c.severity = scanner_core::Severity::Critical;
         }
+        // STS accepted another secret found near the key: that one is the key's secret.
+        if v.status == Status::Active && v.secret_index > 0 {
+            if let Some(s) = c.finding.other_secrets.get(v.secret_index - 1) {
+                c.secret = Some(s.clone());
+            }
+        }
         c.verification = Some(v);
     }
     report.sort();

@@ -391,6 +391,10 @@ pub struct Finding {
     pub secret: Option<Secret>,
     /// The session token that belongs to a temporary (`ASIA`) key, if one was found with it.
     pub session_token: Option<Secret>,
+    /// For a key pair: other plausible secrets near the key ID that no key took, nearest
+    /// first. Verification tries them, in order, when `secret` is rejected. Not part of the
+    /// fingerprint.
+    pub other_secrets: Vec<Secret>,
     /// Content-derived identity of the credential.
     pub fingerprint: Fingerprint,
     /// Severity derived from the kind and the facts.

@@ -146,6 +146,8 @@ struct Raw {
     token: Option<String>,
     encoding: Encoding,
     likely_root: bool,
+    /// Other plausible secrets near the key of a pair, nearest first.
+    other_secrets: Vec<String>,
 }
 
 impl Raw {
@@ -408,6 +410,7 @@ impl Scanner {
                 key_id,
                 secret,
                 session_token: raw.token.map(Secret::new),
+                other_secrets: raw.other_secrets.into_iter().map(Secret::new).collect(),
                 fingerprint,
                 severity,
                 facts,
@@ -438,6 +441,13 @@ fn label_text(text: &[u8], pos: usize) -> Option<String> {
     confirm::label_before(text, pos)
         .map(|s| String::from_utf8_lossy(&text[s.start..s.end]).into_owned())
 }
+
+/// How far from a key an unpaired secret may be to count as an alternative for it:
+/// unlabelled, and named as a secret.
+const ALTERNATIVE_LINES: usize = 6;
+const ALTERNATIVE_LINES_LABELLED: usize = 64;
+/// Alternatives kept per pair.
+const MAX_ALTERNATIVES: usize = 4;
 
 /// Lines of context around key IDs in which their secrets are looked for.
 const KEY_WINDOW_LINES: usize = 64;
@@ -659,6 +669,37 @@ fn emit(
         key_for_secret.entry(&secrets[s].value).or_insert(k);
     }
     let token_for_key = assign_tokens(text, keys, tokens, &structure);
+    // Lines of each key and secret, for the alternatives below.
+    let mut key_line = vec![0; keys.len()];
+    let mut secret_line = vec![0; secrets.len()];
+    for (item, &(_, src)) in items.iter().zip(&order) {
+        match src {
+            Src::Key(i) => key_line[i] = item.line,
+            Src::Secret(i) => secret_line[i] = item.line,
+        }
+    }
+    // Secrets near a paired key that no key took: if the chosen one turns out wrong,
+    // verification tries these, nearest first.
+    let alternatives = |k: usize, chosen: usize| -> Vec<String> {
+        let mut near: Vec<(usize, usize)> = (0..secrets.len())
+            .filter(|&j| {
+                j != chosen && !secret_paired[j] && secrets[j].value != secrets[chosen].value
+            })
+            .filter_map(|j| {
+                let d = secret_line[j].abs_diff(key_line[k]);
+                let reach = match secrets[j].class {
+                    Some(LabelClass::AwsSecret | LabelClass::Secret) => ALTERNATIVE_LINES_LABELLED,
+                    _ => ALTERNATIVE_LINES,
+                };
+                (d <= reach).then_some((d, j))
+            })
+            .collect();
+        near.sort_unstable();
+        near.into_iter()
+            .take(MAX_ALTERNATIVES)
+            .map(|(_, j)| secrets[j].value.clone())
+            .collect()
+    };
 
     let is_root = |k: &KeyCand, s: &SecretCand| {
         k.label
@@ -681,6 +722,10 @@ fn emit(
             ),
             None => (Kind::KeyId, None, None, key.encoding, false),
         };
+        let other_secrets = match key_paired[k] {
+            Some(chosen) => alternatives(k, chosen),
+            None => Vec::new(),
+        };
         out.push(Raw {
             kind,
             key: Some(key.value.clone()),
@@ -690,6 +735,7 @@ fn emit(
             token,
             encoding,
             likely_root,
+            other_secrets,
         });
     }
     for (s, secret) in secrets.iter().enumerate() {
@@ -707,6 +753,7 @@ fn emit(
                 token: token_for_key.get(keys[k].value.as_str()).cloned(),
                 encoding: secret.encoding,
                 likely_root: false,
+                other_secrets: Vec::new(),
             });
             continue;
         }
@@ -725,6 +772,7 @@ fn emit(
                 token: None,
                 encoding: secret.encoding,
                 likely_root: false,
+                other_secrets: Vec::new(),
             });
         }
     }

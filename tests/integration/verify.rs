@@ -396,6 +396,49 @@ fn no_connection_without_verify_and_never_to_canary_accounts() {
 }
 
 #[test]
+fn when_the_paired_secret_is_rejected_the_other_secrets_near_the_key_are_tried() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("creds.ini"),
+        format!(
+            "aws_access_key_id = {}\naws_secret_access_key = {}\n# the previous value, still live\nold_secret = {}\n",
+            key_id(320),
+            secret(321),
+            secret(320)
+        ),
+    )
+    .unwrap();
+    let mut keys = HashMap::new();
+    keys.insert(key_id(320), (secret(320), Answer::User));
+    let sts = MockSts::start(keys);
+    let (code, doc) = json(
+        &["scan", ".", "--verify", "--sts-endpoint", &sts.url],
+        dir.path(),
+    );
+    assert_eq!(code, 1);
+    let pair = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key_id"] == key_id(320).as_str() && f["kind"] == "aws-key-pair")
+        .unwrap();
+    let v = &pair["verification"];
+    assert_eq!(v["status"], "active", "{pair:#}");
+    assert_eq!(v["secret_index"], 1);
+    assert_eq!(
+        pair["secret_redacted"],
+        format!("{}********", &secret(320)[..4])
+    );
+    assert_eq!(
+        sts.requests(&key_id(320)),
+        2,
+        "the paired secret, then the other one"
+    );
+    // The rejected attempt was a real signature mismatch, not a malformed request.
+    assert_eq!(sts.seen.lock().unwrap().bad_signatures, 1);
+}
+
+#[test]
 fn plain_http_is_refused_beyond_loopback() {
     let dir = tempfile::tempdir().unwrap();
     let r = crate::run(

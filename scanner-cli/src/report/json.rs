@@ -23,7 +23,9 @@
 //!           "status": "active" | "inactive" | "inconclusive" | "skipped",
 //!           "arn": "..." | null, "account": "..." | null, "user_id": "..." | null,
 //!           "reason": "..." | null,       // STS error code, HTTP status or failure
-//!           "root": bool },               // an active key of the account's root user
+//!           "root": bool,                 // an active key of the account's root user
+//!           "secret_index": N },          // 0: the paired secret was the live one; n: the
+//!                                         // n-th other secret near the key (now `secret`)
 //!       "locations": [                  // sorted: files first, then by repository, path, line
 //!         { "path": "..." | null,       // file; in history, the path in the introducing commit
 //!           "line": 1, "column": 1,     // in the file, blob or message
@@ -103,6 +105,7 @@ struct JsonVerification<'a> {
     user_id: Option<&'a str>,
     reason: Option<&'a str>,
     root: bool,
+    secret_index: usize,
 }
 
 #[derive(Serialize)]
@@ -221,6 +224,7 @@ pub(super) fn finding(c: &Credential, secrets: SecretDisplay) -> JsonFinding<'_>
             user_id: v.user_id.as_deref(),
             reason: v.reason.as_deref(),
             root: v.is_root(),
+            secret_index: v.secret_index,
         }),
         locations: c
             .locations

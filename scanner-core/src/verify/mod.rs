@@ -60,6 +60,9 @@ pub struct Verification {
     pub user_id: Option<String>,
     /// Why, for anything but active: the STS error code, the HTTP status, or the failure.
     pub reason: Option<String>,
+    /// Which secret STS accepted: 0 for the finding's `secret`, `n` for its `n`-th
+    /// `other_secrets` entry.
+    pub secret_index: usize,
 }
 
 impl Verification {
@@ -70,6 +73,7 @@ impl Verification {
             account: None,
             user_id: None,
             reason: Some(reason.into()),
+            secret_index: 0,
         }
     }
 
@@ -284,11 +288,33 @@ impl Verifier {
         let (Some(key), Some(secret)) = (&finding.key_id, &finding.secret) else {
             return Verification::of(Status::Skipped, "no secret");
         };
-        let creds = sigv4::Credentials {
-            access_key_id: key.as_str(),
-            secret_access_key: secret.expose(),
-            session_token: finding.session_token.as_ref().map(|t| t.expose()),
-        };
+        // The paired secret first, then the other secrets found near the key: the first
+        // one STS accepts wins. Rejections move on; anything inconclusive is remembered, so
+        // that a key is never called inactive when one of its answers was no answer.
+        let mut verdict: Option<Verification> = None;
+        for (i, candidate) in std::iter::once(secret)
+            .chain(&finding.other_secrets)
+            .enumerate()
+        {
+            let creds = sigv4::Credentials {
+                access_key_id: key.as_str(),
+                secret_access_key: candidate.expose(),
+                session_token: finding.session_token.as_ref().map(|t| t.expose()),
+            };
+            let mut v = self.attempts(&creds);
+            v.secret_index = i;
+            match v.status {
+                Status::Active => return v,
+                Status::Inconclusive => verdict = Some(v),
+                _ if verdict.is_none() => verdict = Some(v),
+                _ => {}
+            }
+        }
+        verdict.unwrap_or_else(|| Verification::of(Status::Inconclusive, "no attempt"))
+    }
+
+    /// One credential, retried on throttling and server errors.
+    fn attempts(&self, creds: &sigv4::Credentials<'_>) -> Verification {
         let mut backoff = self.config.backoff;
         let mut last = Verification::of(Status::Inconclusive, "no attempt");
         for attempt in 0..self.config.attempts {
@@ -296,7 +322,7 @@ impl Verifier {
                 std::thread::sleep(backoff);
                 backoff *= 2;
             }
-            last = self.call(&creds);
+            last = self.call(creds);
             let retry = last.status == Status::Inconclusive
                 && last
                     .reason
@@ -378,6 +404,7 @@ fn interpret(status: u16, body: &str) -> Verification {
             account: element(body, "Account").map(str::to_string),
             user_id: element(body, "UserId").map(str::to_string),
             reason: None,
+            secret_index: 0,
         };
     }
     let code = element(body, "Code").unwrap_or_default();
