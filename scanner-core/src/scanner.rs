@@ -680,13 +680,23 @@ fn emit(
     }
     // Secrets near a paired key that no key took: if the chosen one turns out wrong,
     // verification tries these, nearest first.
+    // Only unpaired secrets can be alternatives; sorted by line, so that each key looks at
+    // its neighbourhood alone (a dump of many pairs stays linear).
+    let mut unpaired: Vec<(usize, usize)> = (0..secrets.len())
+        .filter(|&j| !secret_paired[j])
+        .map(|j| (secret_line[j], j))
+        .collect();
+    unpaired.sort_unstable();
     let alternatives = |k: usize, chosen: usize| -> Vec<String> {
-        let mut near: Vec<(usize, usize)> = (0..secrets.len())
-            .filter(|&j| {
-                j != chosen && !secret_paired[j] && secrets[j].value != secrets[chosen].value
-            })
+        let line = key_line[k];
+        let from = unpaired.partition_point(|&(l, _)| l + ALTERNATIVE_LINES_LABELLED < line);
+        let mut near: Vec<(usize, usize)> = unpaired[from..]
+            .iter()
+            .take_while(|&&(l, _)| l <= line + ALTERNATIVE_LINES_LABELLED)
+            .map(|&(_, j)| j)
+            .filter(|&j| secrets[j].value != secrets[chosen].value)
             .filter_map(|j| {
-                let d = secret_line[j].abs_diff(key_line[k]);
+                let d = secret_line[j].abs_diff(line);
                 let reach = match secrets[j].class {
                     Some(LabelClass::AwsSecret | LabelClass::Secret) => ALTERNATIVE_LINES_LABELLED,
                     _ => ALTERNATIVE_LINES,
