@@ -192,13 +192,13 @@ fn write_git_place(
                         c.author,
                         c.date
                     )?;
-                    if g.refs.is_empty() {
+                    if !g.refs.is_empty() {
+                        writeln!(out, "      reachable from {}", g.refs.join(", "))?;
+                    } else if !c.reachable {
                         writeln!(
                             out,
                             "      reachable from no ref: only dangling or reflog commits hold it"
                         )?;
-                    } else {
-                        writeln!(out, "      reachable from {}", g.refs.join(", "))?;
                     }
                     if !g.others.is_empty() {
                         let n = g.others.len();
