@@ -153,16 +153,26 @@ where
 {
     use pack::index::traverse::{Algorithm, Options, SafetyCheck};
     let index = pack::index::File::at(idx, gix::hash::Kind::Sha1).map_err(|e| error_chain(&e))?;
-    let data =
-        pack::data::File::at(pack_path, gix::hash::Kind::Sha1).map_err(|e| error_chain(&e))?;
+    let map = std::sync::Arc::new(map_pack(pack_path).map_err(|e| e.to_string())?);
+    let data = pack::data::File::from_data(
+        SharedMap(map.clone()),
+        pack_path.to_path_buf(),
+        gix::hash::Kind::Sha1,
+    )
+    .map_err(|e| error_chain(&e))?;
     // One flag per pack: a failed checksum sets it, and it must not stop the next pack.
     let interrupt = AtomicBool::new(false);
+    let visited = std::sync::atomic::AtomicU64::new(0);
     let processor = |kind: gix::objs::Kind,
                      bytes: &[u8],
                      entry: &pack::index::Entry,
                      _: &dyn gix::Progress|
      -> gix::Result<()> {
         visit(kind, bytes, &entry.oid);
+        let n = visited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n % RELEASE_EVERY == RELEASE_EVERY - 1 {
+            release_pages(&map);
+        }
         Ok(())
     };
     let (traversal, check) = if salvage {
@@ -193,6 +203,39 @@ where
         )
         .map(|_| ())
         .map_err(|e| error_chain(&e))
+}
+
+/// Objects between two releases of a pack's mapped pages.
+const RELEASE_EVERY: u64 = 32 * 1024;
+
+/// A pack mapping that the traversal reads and this module can advise.
+struct SharedMap(std::sync::Arc<memmap2::Mmap>);
+
+impl std::ops::Deref for SharedMap {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+#[allow(unsafe_code)]
+fn map_pack(path: &Path) -> std::io::Result<memmap2::Mmap> {
+    let file = std::fs::File::open(path)?;
+    // SAFETY: a read-only mapping of a pack file, which git never rewrites in place (new
+    // packs get new names). A concurrent truncation could fault reads: the risk every
+    // mmap-based git reader takes, gix's own `data::File::at` included.
+    unsafe { memmap2::Mmap::map(&file) }
+}
+
+/// Drops the mapped pages of a pack from this process's memory. The traversal touches the
+/// whole pack once; without this, a large pack stays resident and counts towards peak
+/// memory for no benefit. Pages read again come back from the page cache.
+#[allow(unsafe_code)]
+fn release_pages(map: &memmap2::Mmap) {
+    // SAFETY: memmap2 maps read-only files MAP_SHARED; after MADV_DONTNEED such pages are
+    // repopulated from the file on the next access, so slices other threads hold keep
+    // reading the same bytes. Nothing is written through this mapping.
+    let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
 }
 
 /// An error with its causes, on one line.
