@@ -456,48 +456,52 @@ const KEY_WINDOW_BYTES: usize = 8 * 1024;
 /// Lines after the one of a `secret` word in which its value is looked for.
 const WORD_WINDOW_LINES: usize = 1;
 
-/// The line-aligned window from `lines_before` lines before `span` to `lines_after` lines
-/// after it, at most `max_bytes` on each side.
-fn line_window(
-    text: &[u8],
+/// The line-aligned window from `lines` lines before `span` to `lines` lines after it, at
+/// most `max_bytes` on each side (then it starts at the first line start within the limit).
+fn line_window(text: &[u8], span: Span, lines: usize, max_bytes: usize) -> Span {
+    let floor = span.start.saturating_sub(max_bytes);
+    let ceil = (span.end + max_bytes).min(text.len());
+    // The newlines within reach are all the window can depend on.
+    let from = floor.saturating_sub(1);
+    let newlines: Vec<usize> = memchr::memchr_iter(b'\n', &text[from..ceil])
+        .map(|i| i + from)
+        .collect();
+    indexed_line_window(&newlines, text.len(), span, lines, max_bytes)
+}
+
+/// Key IDs in one text from which newlines are indexed for their windows.
+const INDEX_NEWLINES_FROM: usize = 16;
+
+/// [`line_window`] from an index of newlines: all of the text's, or at least all of those
+/// within `max_bytes` of `span`.
+fn indexed_line_window(
+    newlines: &[usize],
+    text_len: usize,
     span: Span,
-    lines_before: usize,
-    lines_after: usize,
+    lines: usize,
     max_bytes: usize,
 ) -> Span {
     let floor = span.start.saturating_sub(max_bytes);
-    let mut start = span.start;
-    let mut seen = 0;
-    while let Some(nl) = memchr::memrchr(b'\n', &text[floor..start]) {
-        if seen == lines_before {
-            start = floor + nl + 1;
-            break;
-        }
-        seen += 1;
-        start = floor + nl;
+    let before = newlines.partition_point(|&p| p < span.start);
+    let first = before.saturating_sub(lines);
+    let mut start = if first == 0 {
+        0
+    } else {
+        newlines[first - 1] + 1
+    };
+    if start < floor {
+        // The line start nearest after the byte limit.
+        let k = newlines.partition_point(|&p| p + 1 < floor);
+        start = newlines
+            .get(k)
+            .map_or(span.start, |&p| (p + 1).min(span.start));
     }
-    if seen < lines_before || start == span.start {
-        // Ran into the floor: start at the first line start after it (or the text start).
-        if start != 0 && !(start > 0 && text[start - 1] == b'\n') {
-            start = if floor == 0 {
-                0
-            } else {
-                memchr::memchr(b'\n', &text[floor..span.start])
-                    .map_or(span.start, |n| floor + n + 1)
-            };
-        }
-    }
-    let ceil = (span.end + max_bytes).min(text.len());
-    let mut end = span.end;
-    for _ in 0..=lines_after {
-        match memchr::memchr(b'\n', &text[end..ceil]) {
-            Some(n) => end += n + 1,
-            None => {
-                end = ceil;
-                break;
-            }
-        }
-    }
+    let ceil = (span.end + max_bytes).min(text_len);
+    let after = newlines.partition_point(|&p| p < span.end);
+    let end = match newlines.get(after + lines) {
+        Some(&p) if p < ceil => p + 1,
+        _ => ceil,
+    };
     Span::new(start.min(span.start), end.max(span.end))
 }
 
@@ -507,17 +511,29 @@ fn find_secrets(
     keys: &[KeyCand],
     words: &[usize],
 ) -> (Vec<SecretCand>, Vec<(Span, String)>, Vec<Span>) {
-    let mut windows: Vec<Span> = keys
-        .iter()
-        .map(|k| {
-            line_window(
-                text,
-                k.span,
-                KEY_WINDOW_LINES,
+    // Many key IDs in one text (a dump of credentials) would each search ±64 lines for
+    // their window; with the newlines indexed once, each window is two binary searches.
+    let newlines: Vec<usize> = if keys.len() > INDEX_NEWLINES_FROM {
+        memchr::memchr_iter(b'\n', text).collect()
+    } else {
+        Vec::new()
+    };
+    let key_window = |span: Span| {
+        if keys.len() > INDEX_NEWLINES_FROM {
+            indexed_line_window(
+                &newlines,
+                text.len(),
+                span,
                 KEY_WINDOW_LINES,
                 KEY_WINDOW_BYTES,
             )
-        })
+        } else {
+            line_window(text, span, KEY_WINDOW_LINES, KEY_WINDOW_BYTES)
+        }
+    };
+    let mut windows: Vec<Span> = keys
+        .iter()
+        .map(|k| key_window(k.span))
         .chain(words.iter().map(|&w| word_window(text, w)))
         .collect();
     windows.sort();
@@ -959,5 +975,38 @@ impl Locator {
     fn locate(&self, span: Span) -> Location {
         let (line, column) = self.positions.get(&span.start).copied().unwrap_or((0, 0));
         Location { span, line, column }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indexed_windows_are_line_windows() {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..300 {
+            let len = 1 + next(3000);
+            let text: Vec<u8> = (0..len)
+                .map(|_| if next(12) == 0 { b'\n' } else { b'x' })
+                .collect();
+            let newlines: Vec<usize> = memchr::memchr_iter(b'\n', &text).collect();
+            for _ in 0..20 {
+                let start = next(len);
+                let span = Span::new(start, (start + next(25)).min(len));
+                let (lines, bytes) = (next(8), 1 + next(400));
+                assert_eq!(
+                    indexed_line_window(&newlines, len, span, lines, bytes),
+                    line_window(&text, span, lines, bytes),
+                    "{span:?} lines {lines} bytes {bytes}"
+                );
+            }
+        }
     }
 }
