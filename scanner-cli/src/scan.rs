@@ -122,19 +122,7 @@ pub fn run(
                 match pool.install(|| history.scan_repository(p)) {
                     Ok(scan) => {
                         let repository = display(p);
-                        for problem in scan.problems {
-                            outcome.errors.push(InputError {
-                                path: format!("{repository}: {}", problem.what),
-                                reason: problem.reason,
-                            });
-                        }
-                        outcome.hits.extend(scan.findings.into_iter().map(|f| Hit {
-                            origin: Origin::Git {
-                                repository: repository.clone(),
-                                source: Box::new(f.source),
-                            },
-                            finding: f.finding,
-                        }));
+                        absorb_history(&mut outcome, &repository, scan.problems, scan.findings);
                         outcome.repositories.push(RepoSummary {
                             path: repository,
                             stats: scan.stats,
@@ -239,38 +227,46 @@ fn absorb_changes(
     let repository = display(repo);
     match result {
         Ok(scan) => {
-            for problem in scan.problems {
-                outcome.errors.push(InputError {
-                    path: format!("{repository}: {}", problem.what),
-                    reason: problem.reason,
-                });
-            }
             outcome.files_scanned += scan.blobs_scanned;
-            for f in scan.findings {
-                let origin = match f.source {
-                    // Staged blobs are files about to be committed: show their paths.
-                    scanner_git::Source::Staged { path, .. } => {
-                        Origin::File(if repository == "." {
-                            path
-                        } else {
-                            format!("{repository}/{path}")
-                        })
-                    }
-                    source => Origin::Git {
-                        repository: repository.clone(),
-                        source: Box::new(source),
-                    },
-                };
-                outcome.hits.push(Hit {
-                    origin,
-                    finding: f.finding,
-                });
-            }
+            absorb_history(outcome, &repository, scan.problems, scan.findings);
         }
         Err(e) => outcome.errors.push(InputError {
             path: repository,
             reason: e.to_string(),
         }),
+    }
+}
+
+/// Adds what a repository scan found and could not read.
+fn absorb_history(
+    outcome: &mut Outcome,
+    repository: &str,
+    problems: Vec<scanner_git::Problem>,
+    findings: Vec<scanner_git::HistoryFinding>,
+) {
+    for problem in problems {
+        outcome.errors.push(InputError {
+            path: format!("{repository}: {}", problem.what),
+            reason: problem.reason,
+        });
+    }
+    for f in findings {
+        let origin = match f.source {
+            // Staged blobs are files about to be committed: show their paths.
+            scanner_git::Source::Staged { path, .. } => Origin::File(if repository == "." {
+                path
+            } else {
+                format!("{repository}/{path}")
+            }),
+            source => Origin::Git {
+                repository: repository.to_string(),
+                source: Box::new(source),
+            },
+        };
+        outcome.hits.push(Hit {
+            origin,
+            finding: f.finding,
+        });
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 use gix::ObjectId;
 use scanner_core::{Finding, Scanner};
 
-use crate::{commit_info, odb, CommitInfo, Error, HistoryFinding, Problem, Provenance, Source};
+use crate::{commit_info_of, odb, CommitInfo, Error, HistoryFinding, Problem, Provenance, Source};
 
 /// The findings of a staged or range scan.
 #[derive(Debug, Default)]
@@ -269,6 +269,7 @@ pub(crate) fn scan_commits(
         ..ChangeScan::default()
     };
     let mut scanned: HashSet<ObjectId> = HashSet::new();
+    let mut trees: std::collections::HashMap<ObjectId, ObjectId> = std::collections::HashMap::new();
     for (id, parents) in &commits {
         let commit = match repo.find_object(*id) {
             Ok(c) => c,
@@ -285,7 +286,8 @@ pub(crate) fn scan_commits(
             continue;
         };
         let tree = parsed.tree();
-        let info: CommitInfo = commit_info(repo, *id, true);
+        trees.insert(*id, tree);
+        let info: CommitInfo = commit_info_of(Some(&parsed), *id, true);
         for f in scanner.scan(parsed.message) {
             out.findings.push(HistoryFinding {
                 finding: f,
@@ -297,13 +299,17 @@ pub(crate) fn scan_commits(
         let parent_trees: Vec<Option<ObjectId>> = if parents.is_empty() {
             vec![None]
         } else {
+            // Parents in the range were read just before (oldest first); the boundary ones
+            // are read here.
             parents
                 .iter()
                 .map(|p| {
-                    repo.find_object(*p).ok().and_then(|o| {
-                        gix::objs::CommitRef::from_bytes(&o.data, gix::hash::Kind::Sha1)
-                            .ok()
-                            .map(|c| c.tree())
+                    trees.get(p).copied().or_else(|| {
+                        repo.find_object(*p).ok().and_then(|o| {
+                            gix::objs::CommitRef::from_bytes(&o.data, gix::hash::Kind::Sha1)
+                                .ok()
+                                .map(|c| c.tree())
+                        })
                     })
                 })
                 .collect()

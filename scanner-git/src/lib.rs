@@ -662,6 +662,19 @@ fn refs_of(
 }
 
 pub(crate) fn commit_info(repo: &gix::Repository, id: ObjectId, reachable: bool) -> CommitInfo {
+    let obj = repo.find_object(id).ok();
+    let parsed = obj
+        .as_ref()
+        .and_then(|o| gix::objs::CommitRef::from_bytes(&o.data, gix::hash::Kind::Sha1).ok());
+    commit_info_of(parsed.as_ref(), id, reachable)
+}
+
+/// What a report shows of a commit already parsed (`None`: unreadable, only its id).
+pub(crate) fn commit_info_of(
+    commit: Option<&gix::objs::CommitRef<'_>>,
+    id: ObjectId,
+    reachable: bool,
+) -> CommitInfo {
     let mut info = CommitInfo {
         id: id.to_string(),
         author: String::new(),
@@ -669,16 +682,14 @@ pub(crate) fn commit_info(repo: &gix::Repository, id: ObjectId, reachable: bool)
         summary: String::new(),
         reachable,
     };
-    if let Ok(obj) = repo.find_object(id) {
-        if let Ok(c) = gix::objs::CommitRef::from_bytes(&obj.data, gix::hash::Kind::Sha1) {
-            if let Ok(a) = c.author() {
-                info.author = format!("{} <{}>", a.name, a.email);
-                if let Ok(t) = a.time() {
-                    info.date = t.format_or_unix(gix::date::time::format::ISO8601_STRICT);
-                }
+    if let Some(c) = commit {
+        if let Ok(a) = c.author() {
+            info.author = format!("{} <{}>", a.name, a.email);
+            if let Ok(t) = a.time() {
+                info.date = t.format_or_unix(gix::date::time::format::ISO8601_STRICT);
             }
-            info.summary = c.message().summary().to_string();
         }
+        info.summary = c.message().summary().to_string();
     }
     info
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use scanner_core::verify::sigv4;
 use serde_json::Value;
 
-use crate::{json, key_id, secret};
+use crate::{credentials_file, json, key_id, secret};
 
 /// How the mock answers for one key.
 #[derive(Clone, Copy, Debug)]
@@ -204,11 +204,7 @@ fn every_sts_answer_gets_an_honest_status() {
         keys.insert(key_id(seed), (secret(seed), answer));
         std::fs::write(
             dir.path().join(format!("k{seed}.ini")),
-            format!(
-                "aws_access_key_id = {}\naws_secret_access_key = {}\n",
-                key_id(seed),
-                secret(seed)
-            ),
+            credentials_file(seed),
         )
         .unwrap();
     }
@@ -323,15 +319,7 @@ fn no_connection_without_verify_and_never_to_canary_accounts() {
         ),
     )
     .unwrap();
-    std::fs::write(
-        dir.path().join("real.ini"),
-        format!(
-            "aws_access_key_id = {}\naws_secret_access_key = {}\n",
-            key_id(311),
-            secret(311)
-        ),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("real.ini"), credentials_file(311)).unwrap();
     let mut keys = HashMap::new();
     keys.insert(key_id(311), (secret(311), Answer::User));
     keys.insert(canary.clone(), (secret(310), Answer::User));

@@ -85,21 +85,15 @@ fn write_credential(
         );
         writeln!(out, "  account      {account}  ({} key)", t.as_str())?;
     }
+    let show = |s: &scanner_core::Secret| match secrets {
+        SecretDisplay::Shown => s.expose().to_string(),
+        SecretDisplay::Redacted => s.redacted(),
+    };
     if let Some(s) = &c.secret {
-        let shown = if secrets == SecretDisplay::Shown {
-            s.expose().to_string()
-        } else {
-            s.redacted()
-        };
-        writeln!(out, "  secret       {shown}")?;
+        writeln!(out, "  secret       {}", show(s))?;
     }
     if let Some(t) = &c.session_token {
-        let shown = if secrets == SecretDisplay::Shown {
-            t.expose().to_string()
-        } else {
-            t.redacted()
-        };
-        writeln!(out, "  session      {shown}")?;
+        writeln!(out, "  session      {}", show(t))?;
     }
     if let Some(v) = &c.verification {
         let detail = match (&v.arn, &v.reason) {
