@@ -226,7 +226,7 @@ pub struct ScanConfig {
     /// Fingerprints not to report: from the baseline and the configuration's `[[allow]]`.
     pub accepted: BTreeSet<String>,
     /// The verifier, with --verify.
-    pub verifier: Option<scanner_core::verify::Verifier>,
+    pub verifier: Option<scanner_verify::Verifier>,
     pub fail_on: FailOn,
     pub write_baseline: Option<PathBuf>,
 }
@@ -329,7 +329,7 @@ impl ScanArgs {
         }
         let inputs = self.inputs();
         let verifier = if self.verify || self.fail_on == FailOn::Active {
-            let mut b = scanner_core::verify::Verifier::builder()
+            let mut b = scanner_verify::Verifier::builder()
                 .concurrency(self.verify_concurrency)
                 .timeout(std::time::Duration::from_secs(self.verify_timeout.max(1)));
             if let Some(url) = &self.sts_endpoint {

@@ -19,7 +19,7 @@ use clap::Parser;
 
 use args::{Cli, Command, FailOn, Format, HookCommand, ScanConfig};
 use report::Report;
-use scanner_core::verify::Status;
+use scanner_verify::Status;
 
 /// Exit statuses, documented in the README and `leakscan scan --help`.
 const EXIT_CLEAN: u8 = 0;
@@ -156,7 +156,7 @@ fn scan(config: &ScanConfig) -> anyhow::Result<u8> {
 }
 
 /// Asks STS about every key pair; a live root user key becomes critical.
-fn verify(verifier: &scanner_core::verify::Verifier, report: &mut Report) {
+fn verify(verifier: &scanner_verify::Verifier, report: &mut Report) {
     let findings: Vec<&scanner_core::Finding> =
         report.credentials.iter().map(|c| &c.finding).collect();
     let answers = verifier.verify_all(&findings);

@@ -53,11 +53,11 @@
 //! Each finding has a [`Fingerprint`] computed from its content alone, so the same
 //! credential found in many places has one identity.
 //!
-//! # Verification (feature `verify`)
+//! # Verification
 //!
-//! [`verify::Verifier`] asks AWS STS whether a key pair is live and whose it is, and tells a
-//! root user's key apart. It is off unless the feature is enabled; without it the crate has
-//! no network code at all.
+//! Whether a key pair is live, whose it is and whether it is a root user's key is asked of
+//! AWS STS by the separate `scanner-verify` crate, which takes these [`Finding`]s. This
+//! crate has no network code at all.
 //!
 //! # Performance
 //!
@@ -77,8 +77,6 @@ mod pair;
 mod prefilter;
 pub mod rules;
 mod scanner;
-#[cfg(feature = "verify")]
-pub mod verify;
 
 pub use error::{Error, ErrorKind};
 pub use finding::{

@@ -7,7 +7,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use scanner_core::verify::sigv4;
+use scanner_verify::sigv4;
 use serde_json::Value;
 
 use crate::{credentials_file, json, key_id, secret};

@@ -29,7 +29,7 @@ pub struct Credential {
     /// One occurrence, as found: what verification sends (signed) to STS.
     pub finding: scanner_core::Finding,
     /// The answer of STS, with `--verify`.
-    pub verification: Option<scanner_core::verify::Verification>,
+    pub verification: Option<scanner_verify::Verification>,
 }
 
 impl Credential {

@@ -457,34 +457,10 @@ mod tests {
         ($name:literal) => {
             Vector {
                 name: $name,
-                req: include_str!(concat!(
-                    "../../tests/data/sigv4/",
-                    $name,
-                    "/",
-                    $name,
-                    ".req"
-                )),
-                creq: include_str!(concat!(
-                    "../../tests/data/sigv4/",
-                    $name,
-                    "/",
-                    $name,
-                    ".creq"
-                )),
-                sts: include_str!(concat!(
-                    "../../tests/data/sigv4/",
-                    $name,
-                    "/",
-                    $name,
-                    ".sts"
-                )),
-                authz: include_str!(concat!(
-                    "../../tests/data/sigv4/",
-                    $name,
-                    "/",
-                    $name,
-                    ".authz"
-                )),
+                req: include_str!(concat!("../tests/data/sigv4/", $name, "/", $name, ".req")),
+                creq: include_str!(concat!("../tests/data/sigv4/", $name, "/", $name, ".creq")),
+                sts: include_str!(concat!("../tests/data/sigv4/", $name, "/", $name, ".sts")),
+                authz: include_str!(concat!("../tests/data/sigv4/", $name, "/", $name, ".authz")),
             }
         };
     }

@@ -1,5 +1,6 @@
-//! Opt-in verification of key pairs with AWS STS `GetCallerIdentity` (cargo feature
-//! `verify`): is the key live, whose is it, and is it the root user's?
+//! Verification of key pairs found by `scanner-core` with AWS STS `GetCallerIdentity`: is
+//! the key live, whose is it, and is it the root user's? A crate of its own so that
+//! embedders who only scan bytes compile no HTTP or TLS.
 //!
 //! Safe by construction:
 //! - only key pairs are checked; canary-token accounts (decoded offline), documentation
@@ -11,6 +12,9 @@
 //! - anything but an authenticated answer is never "active": throttling, 5xx, timeouts and
 //!   network errors are [`Status::Inconclusive`].
 
+#![deny(missing_docs)]
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod sigv4;
 
 use std::collections::HashMap;
@@ -18,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::finding::{Finding, Fingerprint, Kind};
+use scanner_core::{Finding, Fingerprint, Kind};
 
 /// The answer for one credential.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
