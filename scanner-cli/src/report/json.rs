@@ -101,7 +101,7 @@ pub(super) struct JsonFinding<'a> {
 struct JsonVerification<'a> {
     status: &'static str,
     arn: Option<&'a str>,
-    account: Option<&'a str>,
+    account: Option<String>,
     user_id: Option<&'a str>,
     reason: Option<&'a str>,
     root: bool,
@@ -220,7 +220,7 @@ pub(super) fn finding(c: &Credential, secrets: SecretDisplay) -> JsonFinding<'_>
         verification: c.verification.as_ref().map(|v| JsonVerification {
             status: v.status.as_str(),
             arn: v.arn.as_deref(),
-            account: v.account.as_deref(),
+            account: v.account.map(|a| a.to_string()),
             user_id: v.user_id.as_deref(),
             reason: v.reason.as_deref(),
             root: v.is_root(),
