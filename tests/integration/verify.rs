@@ -452,6 +452,65 @@ fn plain_http_is_refused_beyond_loopback() {
     );
 }
 
+// scanner-verify's example program, compiled in so that its own code runs against the mock.
+#[path = "../../scanner-verify/examples/verify.rs"]
+#[allow(dead_code)]
+mod example;
+
+#[test]
+fn the_scanner_verify_example_checks_each_pair_found_in_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("credentials");
+    std::fs::write(
+        &path,
+        format!("{}{}", credentials_file(330), credentials_file(331)),
+    )
+    .unwrap();
+    let mut keys = HashMap::new();
+    keys.insert(key_id(330), (secret(330), Answer::Root));
+    keys.insert(key_id(331), (secret(331), Answer::Invalid));
+    let sts = MockSts::start(keys);
+    let path_arg = path.to_str().unwrap().to_owned();
+
+    // The endpoint from the flag, then from the environment variable (the flag wins).
+    let from_flag = example::Options::parse(
+        [path_arg.clone(), "--endpoint".into(), sts.url.clone()],
+        Some("https://elsewhere.invalid".into()),
+    )
+    .unwrap();
+    let from_env = example::Options::parse([path_arg], Some(sts.url.clone())).unwrap();
+    for options in [from_flag, from_env] {
+        assert_eq!(options.endpoint.as_deref(), Some(sts.url.as_str()));
+        let mut out = Vec::new();
+        let active = example::run(&options, &mut out).unwrap();
+        assert_eq!(active, 1);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!(
+                "{}  line 2  active as arn:aws:iam::123456789012:root  (root user key, account 123456789012)\n\
+                 {}  line 5  inactive (InvalidClientTokenId)\n",
+                key_id(330),
+                key_id(331)
+            )
+        );
+    }
+    assert_eq!(sts.seen.lock().unwrap().bad_signatures, 0);
+    assert_eq!(sts.requests(&key_id(330)), 2, "one request per run");
+
+    // Plain http beyond loopback is refused before anything is read or sent.
+    let refused = example::Options::parse(
+        [
+            "missing".into(),
+            "--endpoint".into(),
+            "http://sts.amazonaws.com".into(),
+        ],
+        None,
+    )
+    .unwrap();
+    let e = example::run(&refused, &mut Vec::new()).unwrap_err();
+    assert!(e.to_string().starts_with("--endpoint: "), "{e}");
+}
+
 /// An AKIA key ID whose body encodes `account`, as AWS does since 2019.
 fn scanner_core_test_key(account: u64) -> String {
     const B32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
