@@ -11,6 +11,10 @@ pub enum ErrorKind {
     Io,
     /// A configured AWS account ID is not 12 digits.
     InvalidAccountId,
+    /// A label pattern given to
+    /// [`ScannerBuilder::label_pattern`](crate::ScannerBuilder::label_pattern) is not a
+    /// valid regular expression, or is too large. The message names the pattern.
+    InvalidPattern,
 }
 
 /// An error from `scanner-core`. Carries the path of the input when there is one.
@@ -37,6 +41,19 @@ impl Error {
             kind: ErrorKind::InvalidAccountId,
             path: None,
             message: format!("not a 12-digit AWS account ID: {text:?}"),
+            source: None,
+        }
+    }
+
+    pub(crate) fn invalid_pattern(
+        kind: crate::LabelKind,
+        pattern: &str,
+        source: &regex::Error,
+    ) -> Error {
+        Error {
+            kind: ErrorKind::InvalidPattern,
+            path: None,
+            message: format!("invalid {kind} label pattern {pattern:?}: {source}"),
             source: None,
         }
     }

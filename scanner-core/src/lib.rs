@@ -55,9 +55,15 @@
 //!
 //! # Verification (feature `verify`)
 //!
-//! [`verify::Verifier`] asks AWS STS whether a key pair is live and whose it is, and tells a
+//! `verify::Verifier` asks AWS STS whether a key pair is live and whose it is, and tells a
 //! root user's key apart. It is off unless the feature is enabled; without it the crate has
 //! no network code at all.
+//!
+//! # Configuration
+//!
+//! [`ScannerBuilder`] sets what is reported (documentation examples, `leakscan:allow`
+//! comments), your own and canary accounts, and extra label vocabulary
+//! ([`ScannerBuilder::label_pattern`]).
 //!
 //! # Performance
 //!
@@ -68,11 +74,14 @@
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+mod assemble;
+mod candidates;
 mod confirm;
 mod decode;
 mod enrich;
 mod error;
 mod finding;
+mod lines;
 mod pair;
 mod prefilter;
 pub mod rules;
@@ -85,6 +94,7 @@ pub use finding::{
     AccountId, Encoding, ExampleKind, Facts, Finding, Fingerprint, KeyId, KeyType, Kind, Location,
     Secret, Severity, Span,
 };
+pub use rules::LabelKind;
 pub use scanner::{AllowComments, ExamplePolicy, Prefilter, Scanner, ScannerBuilder, ALLOW_MARKER};
 
 #[cfg(test)]
