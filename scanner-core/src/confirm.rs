@@ -145,7 +145,6 @@ impl Patterns {
     }
 
     /// Whether `bytes` are a key ID, by the `key-id` pattern alone (no boundary).
-    #[cfg(test)]
     pub(crate) fn is_key_id(&self, bytes: &[u8]) -> bool {
         self.key_id.is_match(bytes)
     }

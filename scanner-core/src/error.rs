@@ -15,6 +15,13 @@ pub enum ErrorKind {
     /// [`ScannerBuilder::label_pattern`](crate::ScannerBuilder::label_pattern) is not a
     /// valid regular expression, or is too large. The message names the pattern.
     InvalidPattern,
+    /// The input is larger than the limit set with
+    /// [`ScannerBuilder::max_read_size`](crate::ScannerBuilder::max_read_size). The message
+    /// names the limit.
+    TooLarge,
+    /// Text given as a [`Fingerprint`](crate::Fingerprint) is not 64 hexadecimal
+    /// characters.
+    InvalidFingerprint,
 }
 
 /// An error from `scanner-core`. Carries the path of the input when there is one.
@@ -54,6 +61,30 @@ impl Error {
             kind: ErrorKind::InvalidPattern,
             path: None,
             message: format!("invalid {kind} label pattern {pattern:?}: {source}"),
+            source: None,
+        }
+    }
+
+    pub(crate) fn too_large(path: Option<&Path>, limit: u64) -> Error {
+        Error {
+            kind: ErrorKind::TooLarge,
+            path: path.map(Path::to_path_buf),
+            message: format!("larger than the limit of {limit} bytes"),
+            source: None,
+        }
+    }
+
+    pub(crate) fn invalid_fingerprint(text: &str) -> Error {
+        // Only a prefix: the text may be anything, even a secret pasted by mistake.
+        let shown: String = text.chars().take(8).collect();
+        let more = if text.chars().count() > 8 { "..." } else { "" };
+        Error {
+            kind: ErrorKind::InvalidFingerprint,
+            path: None,
+            message: format!(
+                "not a fingerprint (64 hexadecimal characters): {shown:?}{more}, {} characters",
+                text.chars().count()
+            ),
             source: None,
         }
     }

@@ -60,6 +60,7 @@ pub struct ScannerBuilder {
     prefilter: Prefilter,
     allow_comments: AllowComments,
     labels: UserLabels,
+    max_read_size: Option<u64>,
 }
 
 impl ScannerBuilder {
@@ -135,6 +136,16 @@ impl ScannerBuilder {
         Ok(self)
     }
 
+    /// The most bytes [`Scanner::scan_reader`] and [`Scanner::scan_file`] accept from one
+    /// input (default: no limit). A larger input is not scanned: the scanner reads at most
+    /// `bytes + 1` bytes of it (a file's size is checked before anything is read) and
+    /// returns an [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge) error that names the
+    /// limit. [`Scanner::scan`] takes the bytes it is given and is not limited.
+    pub fn max_read_size(mut self, bytes: u64) -> Self {
+        self.max_read_size = Some(bytes);
+        self
+    }
+
     /// Freezes the configuration. The confirm stage's regular expressions are compiled
     /// once per process, when the first scanner is built; each scanner then shares them.
     pub fn build(self) -> Scanner {
@@ -146,6 +157,7 @@ impl ScannerBuilder {
                 accounts: self.accounts,
                 prefilter: self.prefilter,
                 allow_comments: self.allow_comments,
+                max_read_size: self.max_read_size,
             }),
         }
     }
@@ -166,6 +178,7 @@ struct Inner {
     accounts: Accounts,
     prefilter: Prefilter,
     allow_comments: AllowComments,
+    max_read_size: Option<u64>,
 }
 
 impl Default for Scanner {
@@ -215,12 +228,11 @@ impl Scanner {
     ///
     /// # Errors
     ///
-    /// An [`ErrorKind::Io`](crate::ErrorKind::Io) error if reading fails.
-    pub fn scan_reader<R: Read>(&self, mut reader: R) -> Result<Vec<Finding>, Error> {
-        let mut buf = Vec::new();
-        reader
-            .read_to_end(&mut buf)
-            .map_err(|e| Error::io(None, e))?;
+    /// An [`ErrorKind::Io`](crate::ErrorKind::Io) error if reading fails; an
+    /// [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge) error if the reader holds more
+    /// than [`ScannerBuilder::max_read_size`] bytes (then at most one byte more was read).
+    pub fn scan_reader<R: Read>(&self, reader: R) -> Result<Vec<Finding>, Error> {
+        let buf = self.read_limited(reader, 0, None)?;
         Ok(self.scan(&buf))
     }
 
@@ -229,19 +241,47 @@ impl Scanner {
     /// # Errors
     ///
     /// An [`ErrorKind::Io`](crate::ErrorKind::Io) error, carrying the path, if the file
-    /// cannot be opened or read.
+    /// cannot be opened or read; an [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge)
+    /// error, carrying the path, if it is larger than [`ScannerBuilder::max_read_size`].
     pub fn scan_file(&self, path: &Path) -> Result<Vec<Finding>, Error> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(Some(path), e))?;
         let len = file.metadata().map_err(|e| Error::io(Some(path), e))?.len();
+        let limit = self.inner.max_read_size;
+        if let Some(limit) = limit.filter(|&l| len > l) {
+            return Err(Error::too_large(Some(path), limit));
+        }
         if len >= MMAP_THRESHOLD {
             let map = map_file(&file).map_err(|e| Error::io(Some(path), e))?;
+            // The file may have grown since its size was read.
+            if let Some(limit) = limit.filter(|&l| map.len() as u64 > l) {
+                return Err(Error::too_large(Some(path), limit));
+            }
             return Ok(self.scan(&map));
         }
-        let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-        (&file)
-            .read_to_end(&mut buf)
-            .map_err(|e| Error::io(Some(path), e))?;
+        let buf = self.read_limited(&file, len, Some(path))?;
         Ok(self.scan(&buf))
+    }
+
+    /// Reads `reader` to its end, or to one byte past the size limit.
+    fn read_limited<R: Read>(
+        &self,
+        reader: R,
+        size_hint: u64,
+        path: Option<&Path>,
+    ) -> Result<Vec<u8>, Error> {
+        let mut buf = Vec::with_capacity(usize::try_from(size_hint).unwrap_or(0));
+        match self.inner.max_read_size {
+            None => {
+                let mut reader = reader;
+                reader.read_to_end(&mut buf)
+            }
+            Some(limit) => reader.take(limit.saturating_add(1)).read_to_end(&mut buf),
+        }
+        .map_err(|e| Error::io(path, e))?;
+        match self.inner.max_read_size {
+            Some(limit) if buf.len() as u64 > limit => Err(Error::too_large(path, limit)),
+            _ => Ok(buf),
+        }
     }
 
     /// Anchors of a decoded text: no further decoding inside it.
@@ -317,4 +357,62 @@ fn map_file(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
     // the file meanwhile, reads may fault; that is the accepted risk of mapping files, as in
     // ripgrep, and why only large files are mapped.
     unsafe { memmap2::Mmap::map(file) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readers_over_the_limit_are_typed_errors_read_no_further() {
+        /// Counts the bytes handed out.
+        struct Counting<'a> {
+            data: &'a [u8],
+            given: usize,
+        }
+        impl Read for Counting<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = buf.len().min(self.data.len()).min(7);
+                buf[..n].copy_from_slice(&self.data[..n]);
+                self.data = &self.data[n..];
+                self.given += n;
+                Ok(n)
+            }
+        }
+        let data = vec![b'x'; 1000];
+        let scanner = Scanner::builder().max_read_size(100).build();
+        let mut reader = Counting {
+            data: &data,
+            given: 0,
+        };
+        let err = scanner
+            .scan_reader(&mut reader)
+            .expect_err("1000 bytes are over a limit of 100");
+        assert_eq!(err.kind(), crate::ErrorKind::TooLarge);
+        assert!(err.to_string().contains("100 bytes"), "{err}");
+        assert_eq!(reader.given, 101);
+        // At the limit, and without one, the input is scanned.
+        let ok = Scanner::builder().max_read_size(1000).build();
+        assert!(ok.scan_reader(&data[..]).is_ok());
+        assert!(Scanner::default().scan_reader(&data[..]).is_ok());
+    }
+
+    #[test]
+    fn files_over_the_limit_are_not_read() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("big.txt");
+        std::fs::write(&path, vec![b'x'; 5000]).expect("a temporary file");
+        let err = Scanner::builder()
+            .max_read_size(4999)
+            .build()
+            .scan_file(&path)
+            .expect_err("5000 bytes are over a limit of 4999");
+        assert_eq!(err.kind(), crate::ErrorKind::TooLarge);
+        assert_eq!(err.path(), Some(path.as_path()));
+        assert!(Scanner::builder()
+            .max_read_size(5000)
+            .build()
+            .scan_file(&path)
+            .is_ok());
+    }
 }
