@@ -138,18 +138,24 @@ pub(crate) fn secrets(
     let mut tokens = Vec::new();
     for &window in &windows {
         confirm::runs(text, window, confirm::secret_sized, |run: Run| {
-            let label = label_text(text, run.span.start);
-            let class = label
-                .as_deref()
-                .map(|l| patterns.classify_label(l.as_bytes()));
+            let classify =
+                |label: Option<&str>| label.map(|l| patterns.classify_label(l.as_bytes()));
             if run.value.len() >= rules::MIN_SESSION_TOKEN_LEN {
-                if class == Some(LabelClass::SessionToken) {
+                let label = label_text(text, run.span.start);
+                if classify(label.as_deref()) == Some(LabelClass::SessionToken) {
                     let value =
                         String::from_utf8_lossy(&run.value).into_owned() + &"=".repeat(run.padding);
                     tokens.push((run.span, value));
                 }
                 return;
             }
+            // The value first: most runs in a window (digests, identifiers) are not random
+            // enough to be secrets, and then their labels need not be read.
+            let Some((value, encoding)) = patterns.secret_value(&run) else {
+                return;
+            };
+            let label = label_text(text, run.span.start);
+            let class = classify(label.as_deref());
             // Values named as something else can neither pair nor be reported.
             if matches!(
                 class,
@@ -157,20 +163,18 @@ pub(crate) fn secrets(
             ) {
                 return;
             }
-            if let Some((value, encoding)) = patterns.secret_value(&run) {
-                let span = if encoding == Encoding::Base64 {
-                    Span::new(run.span.start, run.span.end + run.padding)
-                } else {
-                    run.span
-                };
-                secrets.push(SecretCand {
-                    span,
-                    value: String::from_utf8_lossy(&value).into_owned(),
-                    encoding,
-                    label,
-                    class,
-                });
-            }
+            let span = if encoding == Encoding::Base64 {
+                Span::new(run.span.start, run.span.end + run.padding)
+            } else {
+                run.span
+            };
+            secrets.push(SecretCand {
+                span,
+                value: String::from_utf8_lossy(&value).into_owned(),
+                encoding,
+                label,
+                class,
+            });
         });
     }
     Secrets {
