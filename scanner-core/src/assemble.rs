@@ -435,3 +435,29 @@ pub(crate) fn findings(
     findings.dedup_by(|a, b| a.location.span == b.location.span && a.fingerprint == b.fingerprint);
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_allow_comment_allows_its_own_line_only() {
+        let text = b"a = 1\nb = 2 # leakscan:allow\nc = 3";
+        assert!(!line_allows(text, 2));
+        assert!(line_allows(text, 6));
+        assert!(line_allows(text, 10));
+        assert!(!line_allows(text, text.len() - 1));
+    }
+
+    #[test]
+    fn a_pair_is_as_notable_as_its_outer_encoding() {
+        assert_eq!(
+            combine(Encoding::Base64, Encoding::JsonEscaped),
+            Encoding::Base64
+        );
+        assert_eq!(
+            combine(Encoding::Plain, Encoding::UrlEncoded),
+            Encoding::UrlEncoded
+        );
+    }
+}

@@ -249,3 +249,25 @@ fn label_text(text: &[u8], pos: usize) -> Option<String> {
     confirm::label_before(text, pos)
         .map(|s| String::from_utf8_lossy(&text[s.start..s.end]).into_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_word_opens_its_token_and_the_next_line() {
+        let text = b"x\n  awsSecretAccessKey:\n    VALUE\nnext\n";
+        let pos = 7;
+        assert_eq!(&text[pos..pos + 6], b"Secret");
+        let w = word_window(text, pos);
+        assert_eq!(&text[w.start..w.end], b"awsSecretAccessKey:\n    VALUE\n");
+    }
+
+    #[test]
+    fn windows_are_sorted_and_merged() {
+        let text = b"secret\nsecret\n\n\n\nsecret\n";
+        // Each word's window ends after the next line: [0, 14) and [7, 15) overlap.
+        let w = windows(text, &[], &[0, 7, 17]);
+        assert_eq!(w, vec![Span::new(0, 15), Span::new(17, 24)]);
+    }
+}
