@@ -305,15 +305,20 @@ impl ScanArgs {
                     .with_context(|| format!("--own-account {a}"))?,
             );
         }
-        let scanner = Scanner::builder()
+        let mut builder = Scanner::builder()
             .examples(if self.include_examples {
                 ExamplePolicy::Report
             } else {
                 ExamplePolicy::Suppress
             })
             .own_accounts(own_accounts)
-            .canary_accounts(file.canary_accounts.iter().copied())
-            .build();
+            .canary_accounts(file.canary_accounts.iter().copied());
+        for (kind, pattern) in &file.label_patterns {
+            builder = builder
+                .label_pattern(*kind, pattern)
+                .context("[labels] in the configuration")?;
+        }
+        let scanner = builder.build();
         let mut accepted: BTreeSet<String> = file.allowed_fingerprints.iter().cloned().collect();
         if let Some(path) = &self.baseline {
             accepted.extend(baseline::load(path)?);

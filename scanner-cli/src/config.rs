@@ -11,6 +11,13 @@
 //! # Canary-token accounts beyond the built-in list.
 //! canary_accounts = ["210987654321"]
 //!
+//! # More label vocabulary: regular expressions matched, ignoring case, against the letters
+//! # and digits of the name a value is assigned to (`CORP_VAULT_KEY` is `corpvaultkey`).
+//! # Keys: aws_secret, secret, session_token, key_id, not_secret.
+//! [labels]
+//! aws_secret = ["^corp_?vault_?key$"]
+//! not_secret = ["^build_?token$"]
+//!
 //! # Credentials accepted on purpose, by fingerprint (never by secret).
 //! [[allow]]
 //! fingerprint = "50f6cb324abeea026ce187f1cac35bf54959e70897a0cc858e27e6be344790f6"
@@ -23,7 +30,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use anyhow::bail;
-use scanner_core::AccountId;
+use scanner_core::{AccountId, LabelKind, Scanner};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -42,6 +49,36 @@ struct Raw {
     canary_accounts: Vec<Spanned<String>>,
     #[serde(default)]
     allow: Vec<RawAllow>,
+    #[serde(default)]
+    labels: RawLabels,
+}
+
+/// `[labels]`: one list of patterns per label kind.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLabels {
+    #[serde(default)]
+    aws_secret: Vec<Spanned<String>>,
+    #[serde(default)]
+    secret: Vec<Spanned<String>>,
+    #[serde(default)]
+    session_token: Vec<Spanned<String>>,
+    #[serde(default)]
+    key_id: Vec<Spanned<String>>,
+    #[serde(default)]
+    not_secret: Vec<Spanned<String>>,
+}
+
+impl RawLabels {
+    fn into_patterns(self) -> impl Iterator<Item = (LabelKind, Spanned<String>)> {
+        let tag =
+            |kind: LabelKind, list: Vec<Spanned<String>>| list.into_iter().map(move |p| (kind, p));
+        tag(LabelKind::AwsSecret, self.aws_secret)
+            .chain(tag(LabelKind::Secret, self.secret))
+            .chain(tag(LabelKind::SessionToken, self.session_token))
+            .chain(tag(LabelKind::KeyId, self.key_id))
+            .chain(tag(LabelKind::NotSecret, self.not_secret))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,6 +98,8 @@ pub struct FileConfig {
     pub own_accounts: Vec<AccountId>,
     pub canary_accounts: Vec<AccountId>,
     pub allowed_fingerprints: Vec<String>,
+    /// `[labels]`: label patterns by kind, in file order, each checked to compile.
+    pub label_patterns: Vec<(LabelKind, String)>,
 }
 
 /// `file:line:column` of a byte range of `text`.
@@ -129,12 +168,25 @@ impl FileConfig {
             }
             allowed.push(fp);
         }
+        // Compiled here, one by one and together, so that a bad pattern is named with its
+        // place in the file; the scanner compiles them again when it is built.
+        let mut labels = Scanner::builder();
+        let mut label_patterns = Vec::new();
+        for (kind, pattern) in raw.labels.into_patterns() {
+            let span = pattern.span();
+            let pattern = pattern.into_inner();
+            labels = labels
+                .label_pattern(kind, &pattern)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", at(span)))?;
+            label_patterns.push((kind, pattern));
+        }
         Ok(FileConfig {
             exclude: raw.exclude,
             max_file_size,
             own_accounts: accounts(raw.own_accounts)?,
             canary_accounts: accounts(raw.canary_accounts)?,
             allowed_fingerprints: allowed,
+            label_patterns,
         })
     }
 }

@@ -1,9 +1,198 @@
 //! Confirms candidates at and around anchors: whole-token key IDs, secret-shaped runs in
 //! their escaped forms, and the labels that name them. All work is bounded by the window
 //! it is given.
+//!
+//! What a key ID, a secret and each kind of label look like is data: the regular
+//! expressions of `rules/patterns.txt`, compiled here once into [`Patterns`]. What stays
+//! code is what regular expressions cannot say or would say slowly: the token boundary
+//! around a key ID (it looks at the bytes before the match, escape-aware), the scan of a
+//! window for runs of the secret alphabet with escapes decoded, and the randomness test of
+//! a secret (see `DESIGN.md` for the figures).
 
+use std::sync::OnceLock;
+
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+use crate::error::Error;
 use crate::finding::{Encoding, Span};
-use crate::rules::{self, is_base32, is_secret_char, KEY_ID_LEN, SECRET_LEN};
+use crate::rules::{self, is_secret_char, LabelClass, LabelKind, Role, KEY_ID_LEN, SECRET_LEN};
+
+/// Compiled size limit of one pattern set. The built-in patterns need a few KiB; the limit
+/// bounds what a user's label patterns may cost.
+const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
+/// The regular expressions of the confirm stage, compiled.
+///
+/// Cloning shares the compiled expressions; each clone has its own matching caches.
+#[derive(Clone, Debug)]
+pub(crate) struct Patterns {
+    key_id: Regex,
+    secret: Regex,
+    labels: LabelSet,
+    /// Label patterns added by the user, consulted before the built-in ones.
+    user_labels: Option<LabelSet>,
+}
+
+/// Label patterns as one [`RegexSet`], ordered by the precedence of their kinds so that the
+/// first pattern that matches decides.
+#[derive(Clone, Debug)]
+pub(crate) struct LabelSet {
+    set: RegexSet,
+    kinds: Vec<LabelKind>,
+}
+
+impl LabelSet {
+    /// Compiles `patterns`. Label patterns ignore (ASCII) case: labels are lower-cased
+    /// before they are matched, and a pattern written in another case should still mean
+    /// what it says. Labels are ASCII, so Unicode classes would only cost.
+    fn new<'a>(
+        patterns: impl IntoIterator<Item = (LabelKind, &'a str)>,
+    ) -> Result<LabelSet, regex::Error> {
+        let mut patterns: Vec<(LabelKind, &str)> = patterns.into_iter().collect();
+        patterns.sort_by_key(|&(kind, _)| kind);
+        let set = RegexSetBuilder::new(patterns.iter().map(|&(_, p)| p))
+            .unicode(false)
+            .case_insensitive(true)
+            .size_limit(PATTERN_SIZE_LIMIT)
+            .build()?;
+        Ok(LabelSet {
+            set,
+            kinds: patterns.into_iter().map(|(kind, _)| kind).collect(),
+        })
+    }
+
+    /// The kind of the first pattern (in precedence order) that matches `norm`.
+    fn classify(&self, norm: &[u8]) -> Option<LabelKind> {
+        // A fixed buffer for the usual handful of patterns spares an allocation per label.
+        let mut small = [false; 32];
+        let mut large = Vec::new();
+        let matched: &mut [bool] = if self.kinds.len() <= small.len() {
+            &mut small[..self.kinds.len()]
+        } else {
+            large.resize(self.kinds.len(), false);
+            &mut large
+        };
+        if !self.set.matches_read_at(matched, norm, 0) {
+            return None;
+        }
+        matched.iter().position(|&m| m).map(|i| self.kinds[i])
+    }
+}
+
+/// The user's label patterns, compiled as they are added so that a bad one is reported at
+/// once, with its text.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct UserLabels {
+    patterns: Vec<(LabelKind, String)>,
+    compiled: Option<LabelSet>,
+}
+
+impl UserLabels {
+    /// Adds a pattern; on error nothing is added.
+    pub(crate) fn add(&mut self, kind: LabelKind, pattern: &str) -> Result<(), Error> {
+        let all = self
+            .patterns
+            .iter()
+            .map(|(k, p)| (*k, p.as_str()))
+            .chain([(kind, pattern)]);
+        let compiled = LabelSet::new(all).map_err(|e| Error::invalid_pattern(kind, pattern, &e))?;
+        self.patterns.push((kind, pattern.to_string()));
+        self.compiled = Some(compiled);
+        Ok(())
+    }
+}
+
+impl Patterns {
+    /// The built-in patterns with the user's label patterns.
+    pub(crate) fn new(user: &UserLabels) -> Patterns {
+        let mut p = Patterns::builtin().clone();
+        p.user_labels = user.compiled.clone();
+        p
+    }
+
+    /// The patterns of `rules/patterns.txt`, compiled the first time they are needed.
+    pub(crate) fn builtin() -> &'static Patterns {
+        static BUILTIN: OnceLock<Patterns> = OnceLock::new();
+        BUILTIN.get_or_init(|| {
+            Patterns::compile()
+                .expect("the built-in patterns compile, because a unit test compiles them")
+        })
+    }
+
+    fn compile() -> Result<Patterns, String> {
+        let specs = rules::pattern_specs();
+        let shape = |role: Role| -> Result<Regex, String> {
+            let mut it = specs.iter().filter(|s| s.role == role);
+            let (Some(spec), None) = (it.next(), it.next()) else {
+                return Err(format!("exactly one {role:?} pattern"));
+            };
+            RegexBuilder::new(spec.regex)
+                .unicode(false)
+                .build()
+                .map_err(|e| format!("{}: {e}", spec.name))
+        };
+        let labels = LabelSet::new(specs.iter().filter_map(|s| match s.role {
+            Role::Label(kind) => Some((kind, s.regex)),
+            Role::KeyId | Role::Secret => None,
+        }))
+        .map_err(|e| e.to_string())?;
+        Ok(Patterns {
+            key_id: shape(Role::KeyId)?,
+            secret: shape(Role::Secret)?,
+            labels,
+            user_labels: None,
+        })
+    }
+
+    /// Whether `bytes` are a key ID, by the `key-id` pattern alone (no boundary).
+    pub(crate) fn is_key_id(&self, bytes: &[u8]) -> bool {
+        self.key_id.is_match(bytes)
+    }
+
+    /// The key ID starting at `pos`, if it is a whole token: the `key-id` pattern, and no
+    /// letter or digit glued on either side.
+    pub(crate) fn key_id_at(&self, text: &[u8], pos: usize) -> Option<Span> {
+        let end = pos + KEY_ID_LEN;
+        let cand = text.get(pos..end)?;
+        // The boundary first: it is a few byte comparisons, and in source code most
+        // rejected anchors are glued into longer tokens.
+        // A length-prefixed string (Python's marshal format in `.pyc` files, Java class
+        // files) ends where its length says, whatever byte follows.
+        let length_prefixed = pos > 0 && usize::from(text[pos - 1]) == KEY_ID_LEN;
+        if !boundary_before(text, pos)
+            || (!length_prefixed && text.get(end).is_some_and(u8::is_ascii_alphanumeric))
+        {
+            return None;
+        }
+        self.key_id.is_match(cand).then_some(Span::new(pos, end))
+    }
+
+    /// The secret a run stands for, decoding a base64-wrapped one, if it has the shape of a
+    /// secret and looks random.
+    pub(crate) fn secret_value(&self, run: &Run) -> Option<(Vec<u8>, Encoding)> {
+        let plausible = |s: &[u8]| self.secret.is_match(s) && rules::looks_random(s);
+        match run.value.len() {
+            SECRET_LEN if plausible(&run.value) => Some((run.value.clone(), run.encoding)),
+            BASE64_SECRET_LEN if run.encoding == Encoding::Plain => {
+                let decoded = crate::decode::base64(&run.value)?;
+                plausible(&decoded).then_some((decoded, Encoding::Base64))
+            }
+            _ => None,
+        }
+    }
+
+    /// What a label names, from its letters and digits (see [`normalize_label`]): the
+    /// user's patterns first, then the built-in vocabulary.
+    pub(crate) fn classify_label(&self, label: &[u8]) -> LabelClass {
+        let norm = normalize_label(label);
+        let kind = self
+            .user_labels
+            .as_ref()
+            .and_then(|u| u.classify(&norm))
+            .or_else(|| self.labels.classify(&norm));
+        LabelClass::from(kind)
+    }
+}
 
 /// Whether the byte before `pos` ends a token: start of input, a non-alphanumeric byte, or
 /// the tail of an escape (`\n`, `%3D`) that stands for one.
@@ -21,31 +210,6 @@ fn boundary_before(text: &[u8], pos: usize) -> bool {
             && text[pos - 3] == b'%'
             && text[pos - 2].is_ascii_hexdigit()
             && prev.is_ascii_hexdigit())
-}
-
-/// The key ID starting at `pos`, if it is a whole token: a credential prefix, 16 base32
-/// characters, and no letter or digit glued on either side.
-pub(crate) fn key_id_at(text: &[u8], pos: usize) -> Option<Span> {
-    let end = pos + KEY_ID_LEN;
-    let cand = text.get(pos..end)?;
-    if !rules::KEY_ID_PREFIXES
-        .iter()
-        .any(|p| cand.starts_with(&p[..]))
-    {
-        return None;
-    }
-    if !cand[4..].iter().all(|&b| is_base32(b)) {
-        return None;
-    }
-    // A length-prefixed string (Python's marshal format in `.pyc` files, Java class files)
-    // ends where its length says, whatever byte follows.
-    let length_prefixed = pos > 0 && usize::from(text[pos - 1]) == KEY_ID_LEN;
-    if !boundary_before(text, pos)
-        || (!length_prefixed && text.get(end).is_some_and(u8::is_ascii_alphanumeric))
-    {
-        return None;
-    }
-    Some(Span::new(pos, end))
 }
 
 /// A maximal run of secret-alphabet characters, with escapes decoded.
@@ -179,20 +343,6 @@ pub(crate) fn secret_sized(len: usize) -> bool {
 /// A 40-byte secret in base64 is 54 characters, then `==`.
 pub(crate) const BASE64_SECRET_LEN: usize = 54;
 
-/// The secret a run stands for, decoding a base64-wrapped one, if it is plausible.
-pub(crate) fn secret_value(run: &Run) -> Option<(Vec<u8>, Encoding)> {
-    match run.value.len() {
-        SECRET_LEN if rules::is_plausible_secret(&run.value) => {
-            Some((run.value.clone(), run.encoding))
-        }
-        BASE64_SECRET_LEN if run.encoding == Encoding::Plain => {
-            let decoded = crate::decode::base64(&run.value)?;
-            rules::is_plausible_secret(&decoded).then_some((decoded, Encoding::Base64))
-        }
-        _ => None,
-    }
-}
-
 /// The name a value is assigned to, looking back from the value's first byte:
 /// `aws_secret_access_key = "...`, `"SecretAccessKey": "...`, `<AWSSecretKey>...`,
 /// `--aws-secret-access-key ...`, or a YAML key on the line above.
@@ -252,11 +402,11 @@ pub(crate) fn label_before(text: &[u8], pos: usize) -> Option<Span> {
 }
 
 /// Letters and digits of a label, lower-cased: `aws_secret_access_key` -> `awssecretaccesskey`.
-pub(crate) fn normalize_label(label: &[u8]) -> String {
+pub(crate) fn normalize_label(label: &[u8]) -> Vec<u8> {
     label
         .iter()
         .filter(|b| b.is_ascii_alphanumeric())
-        .map(|b| char::from(b.to_ascii_lowercase()))
+        .map(u8::to_ascii_lowercase)
         .collect()
 }
 
@@ -286,6 +436,7 @@ pub(crate) fn has_aws_context(text: &[u8], pos: usize, lines: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::ExampleClass;
 
     fn label(text: &str, value_at: &str) -> Option<String> {
         let pos = text.find(value_at).expect("value in text");
@@ -336,6 +487,7 @@ mod tests {
 
     #[test]
     fn key_ids_must_be_whole_tokens() {
+        let key_id_at = |text: &[u8], pos| Patterns::builtin().key_id_at(text, pos);
         let k = "AKIA".to_string() + "QAAAAAAAAAAAAAA2";
         assert!(key_id_at(k.as_bytes(), 0).is_some());
         for glued in [format!("x{k}"), format!("{k}Z"), format!("{k}2")] {
@@ -370,5 +522,130 @@ mod tests {
         let values: Vec<&str> = got.iter().map(|(v, _)| v.as_str()).collect();
         assert_eq!(values, ["a", "abc/def+ghi", "xyz", "qq"]);
         assert_eq!(got[1].1, Encoding::UrlEncoded);
+    }
+
+    #[test]
+    fn every_pattern_example_holds() {
+        let p = Patterns::compile().unwrap_or_else(|e| panic!("{e}"));
+        let mut failures = Vec::new();
+        for spec in rules::pattern_specs() {
+            for &(class, text) in &spec.examples {
+                let matched = match spec.role {
+                    Role::KeyId => p.key_id.is_match(text.as_bytes()),
+                    Role::Secret => p.secret.is_match(text.as_bytes()),
+                    Role::Label(_) => {
+                        // The pattern alone, compiled as the set compiles it.
+                        let one = LabelSet::new([(LabelKind::Secret, spec.regex)])
+                            .unwrap_or_else(|e| panic!("{}: {e}", spec.name));
+                        one.classify(&normalize_label(text.as_bytes())).is_some()
+                    }
+                };
+                if matched != (class == ExampleClass::Positive) {
+                    failures.push(format!("{} {class:?} {text:?}", spec.name));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "examples that fail: {failures:#?}");
+    }
+
+    #[test]
+    fn label_positives_are_classified_as_their_kind() {
+        let p = Patterns::builtin();
+        for spec in rules::pattern_specs() {
+            let Role::Label(kind) = spec.role else {
+                continue;
+            };
+            for &(class, text) in &spec.examples {
+                if class == ExampleClass::Positive {
+                    assert_eq!(
+                        p.classify_label(text.as_bytes()),
+                        LabelClass::from(Some(kind)),
+                        "{}: {text:?}",
+                        spec.name
+                    );
+                }
+            }
+        }
+        assert_eq!(p.classify_label(b"value"), LabelClass::Other);
+    }
+
+    #[test]
+    fn the_key_id_pattern_accepts_only_prefilter_prefixes_and_base32() {
+        // The prefilter's contract needs every key ID the pattern accepts to start with one
+        // of its key ID literals: checked for every prefix of four upper-case letters or
+        // digits (what key IDs are made of), and for every byte in each place of a real one.
+        let p = Patterns::builtin();
+        let accepted = |prefix: &[u8]| {
+            let mut cand = *b"AKIAQQQQQQQQQQQQQQQQ";
+            cand[..4].copy_from_slice(prefix);
+            p.is_key_id(&cand)
+        };
+        let is_prefix = |prefix: &[u8]| rules::KEY_ID_PREFIXES.iter().any(|k| k[..] == *prefix);
+        let chars: Vec<u8> = (b'A'..=b'Z').chain(b'0'..=b'9').collect();
+        for &a in &chars {
+            for &b in &chars {
+                for &c in &chars {
+                    for &d in &chars {
+                        let prefix = [a, b, c, d];
+                        assert_eq!(accepted(&prefix), is_prefix(&prefix), "{prefix:?}");
+                    }
+                }
+            }
+        }
+        for real in rules::KEY_ID_PREFIXES {
+            for at in 0..4 {
+                for byte in 0..=255u8 {
+                    let mut prefix = *real;
+                    prefix[at] = byte;
+                    assert_eq!(accepted(&prefix), is_prefix(&prefix), "{prefix:?}");
+                }
+            }
+        }
+        // The body is RFC 4648 base32.
+        for byte in 0..=255u8 {
+            let mut cand = *b"AKIAQQQQQQQQQQQQQQQQ";
+            cand[4..].fill(byte);
+            let base32 = byte.is_ascii_uppercase() || (b'2'..=b'7').contains(&byte);
+            assert_eq!(p.is_key_id(&cand), base32, "{byte}");
+        }
+    }
+
+    #[test]
+    fn the_secret_pattern_is_the_tokenizer_alphabet() {
+        // Runs are cut with `is_secret_char`; the pattern must accept exactly those bytes.
+        let p = Patterns::builtin();
+        for byte in 0..=255u8 {
+            assert_eq!(
+                p.secret.is_match(&[byte; SECRET_LEN]),
+                is_secret_char(byte),
+                "{byte}"
+            );
+        }
+    }
+
+    #[test]
+    fn user_label_patterns_come_first_and_bad_ones_are_named() {
+        let mut user = UserLabels::default();
+        user.add(LabelKind::AwsSecret, "^corp_?vault_?key$")
+            .unwrap_or_else(|e| panic!("{e}"));
+        user.add(LabelKind::NotSecret, "webhooksecret")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let p = Patterns::new(&user);
+        assert_eq!(p.classify_label(b"CORP_VAULT_KEY"), LabelClass::AwsSecret);
+        assert_eq!(p.classify_label(b"corpVaultKey"), LabelClass::AwsSecret);
+        assert_eq!(
+            p.classify_label(b"github_webhook_secret"),
+            LabelClass::NotSecret
+        );
+        assert_eq!(
+            Patterns::builtin().classify_label(b"github_webhook_secret"),
+            LabelClass::Secret
+        );
+        let err = user
+            .add(LabelKind::Secret, "vault(")
+            .expect_err("an open group");
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidPattern);
+        assert!(err.to_string().contains("vault("), "{err}");
+        assert_eq!(user.patterns.len(), 2);
     }
 }

@@ -4,19 +4,29 @@
 
 use crate::finding::{Encoding, Span};
 
+/// The standard base64 alphabet (RFC 4648, section 4), in value order. The one definition:
+/// the decoder, the secret alphabet ([`crate::rules`]) and the prefilter's base64 anchors
+/// all derive from it.
+pub(crate) const BASE64_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Marks a byte outside the alphabet in [`BASE64_VALUES`].
+const NOT_BASE64: u8 = 0xFF;
+
+/// The value of each byte in base64, or [`NOT_BASE64`].
+static BASE64_VALUES: [u8; 256] = {
+    let mut t = [NOT_BASE64; 256];
+    let mut i = 0;
+    while i < BASE64_ALPHABET.len() {
+        t[BASE64_ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
 /// Decodes standard base64 (`+`, `/`; padding optional). `None` if a character is outside
 /// the alphabet or the length cannot be base64.
 pub(crate) fn base64(input: &[u8]) -> Option<Vec<u8>> {
-    fn val(c: u8) -> Option<u32> {
-        Some(u32::from(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        }))
-    }
     let input = input
         .strip_suffix(b"==")
         .or_else(|| input.strip_suffix(b"="))
@@ -28,7 +38,11 @@ pub(crate) fn base64(input: &[u8]) -> Option<Vec<u8>> {
     for chunk in input.chunks(4) {
         let mut acc = 0u32;
         for &c in chunk {
-            acc = (acc << 6) | val(c)?;
+            let v = BASE64_VALUES[usize::from(c)];
+            if v == NOT_BASE64 {
+                return None;
+            }
+            acc = (acc << 6) | u32::from(v);
         }
         let bits = chunk.len() * 6;
         acc <<= 24 - bits;
@@ -39,8 +53,9 @@ pub(crate) fn base64(input: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Is `b` a base64 character (padding excluded)?
+#[inline]
 pub(crate) fn is_base64_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+    BASE64_VALUES[usize::from(b)] != NOT_BASE64
 }
 
 /// The base64 token around `pos`: the maximal run of base64 characters containing it.
@@ -179,30 +194,10 @@ pub(crate) fn utf16_region(text: &[u8], at: usize) -> Utf16Region {
     }
 }
 
-/// Every UTF-16 region in `text` with at least `min_ascii` ASCII units in a row, at both
-/// alignments. Exhaustive and slow: the reference the anchored path is tested against.
-pub(crate) fn all_utf16_regions(text: &[u8], min_ascii: usize) -> Vec<Utf16Region> {
-    let mut out: Vec<Utf16Region> = Vec::new();
-    for align in 0..2 {
-        let mut pos = align;
-        let mut run = 0;
-        while pos < text.len() {
-            if matches!(unit(text, pos), Unit::Ascii(_)) {
-                run += 1;
-                if run == min_ascii {
-                    let region = utf16_region(text, pos + 2 - 2 * min_ascii);
-                    pos = (region.origin + 2 * region.narrow.len()).max(pos + 2);
-                    run = 0;
-                    out.push(region);
-                    continue;
-                }
-            } else {
-                run = 0;
-            }
-            pos += 2;
-        }
-    }
-    out
+/// Whether the byte at `at` is the character byte of an ASCII code unit (printable, tab or
+/// newline) in UTF-16 of either byte order.
+pub(crate) fn is_ascii_unit(text: &[u8], at: usize) -> bool {
+    matches!(unit(text, at), Unit::Ascii(_))
 }
 
 #[cfg(test)]
@@ -216,6 +211,19 @@ mod tests {
         assert_eq!(base64(b"aGVsbG8h").as_deref(), Some(&b"hello!"[..]));
         assert_eq!(base64(b"a"), None);
         assert_eq!(base64(b"a$bc"), None);
+    }
+
+    #[test]
+    fn the_alphabet_is_the_standard_one() {
+        let expected: Vec<u8> = (b'A'..=b'Z')
+            .chain(b'a'..=b'z')
+            .chain(b'0'..=b'9')
+            .chain([b'+', b'/'])
+            .collect();
+        assert_eq!(&BASE64_ALPHABET[..], &expected[..]);
+        for b in 0..=255u8 {
+            assert_eq!(is_base64_char(b), expected.contains(&b), "{b}");
+        }
     }
 
     fn utf16le(s: &str) -> Vec<u8> {

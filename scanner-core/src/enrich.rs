@@ -1,6 +1,44 @@
 //! Offline facts about a credential and the severity they add up to.
 
-use crate::finding::{AccountId, Facts, KeyType, Kind, Severity};
+use std::collections::HashSet;
+
+use crate::finding::{AccountId, Facts, KeyId, KeyType, Kind, Secret, Severity};
+use crate::rules::{self, Examples};
+
+/// The accounts the scanner was told about: the user's own, and canary-token accounts
+/// beyond the built-in list.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Accounts {
+    pub(crate) own: HashSet<AccountId>,
+    pub(crate) canary: HashSet<AccountId>,
+}
+
+/// The offline facts of a credential: its key type and account from the key ID, whether it
+/// is a documentation example or placeholder, a canary token, one of the user's accounts,
+/// and (from its context, found by assembly) a likely root key.
+pub(crate) fn facts(
+    key_id: Option<&KeyId>,
+    secret: Option<&Secret>,
+    likely_root: bool,
+    accounts: &Accounts,
+) -> Facts {
+    let examples = Examples::get();
+    let mut facts = Facts::default();
+    if let Some(k) = key_id {
+        facts.key_type = Some(k.key_type());
+        facts.account_id = k.account_id();
+        facts.example = examples.key_id(k.as_str());
+    }
+    if let Some(s) = secret {
+        facts.example = facts.example.or(examples.secret(s.expose()));
+    }
+    if let Some(a) = facts.account_id {
+        facts.canary = rules::is_canary_account(a) || accounts.canary.contains(&a);
+        facts.own_account = accounts.own.contains(&a);
+    }
+    facts.likely_root = likely_root;
+    facts
+}
 
 /// Decodes the owning account from a key ID, as AWS has encoded it since 2019.
 ///

@@ -11,6 +11,17 @@ pub enum ErrorKind {
     Io,
     /// A configured AWS account ID is not 12 digits.
     InvalidAccountId,
+    /// A label pattern given to
+    /// [`ScannerBuilder::label_pattern`](crate::ScannerBuilder::label_pattern) is not a
+    /// valid regular expression, or is too large. The message names the pattern.
+    InvalidPattern,
+    /// The input is larger than the limit set with
+    /// [`ScannerBuilder::max_read_size`](crate::ScannerBuilder::max_read_size). The message
+    /// names the limit.
+    TooLarge,
+    /// Text given as a [`Fingerprint`](crate::Fingerprint) is not 64 hexadecimal
+    /// characters.
+    InvalidFingerprint,
 }
 
 /// An error from `scanner-core`. Carries the path of the input when there is one.
@@ -37,6 +48,43 @@ impl Error {
             kind: ErrorKind::InvalidAccountId,
             path: None,
             message: format!("not a 12-digit AWS account ID: {text:?}"),
+            source: None,
+        }
+    }
+
+    pub(crate) fn invalid_pattern(
+        kind: crate::LabelKind,
+        pattern: &str,
+        source: &regex::Error,
+    ) -> Error {
+        Error {
+            kind: ErrorKind::InvalidPattern,
+            path: None,
+            message: format!("invalid {kind} label pattern {pattern:?}: {source}"),
+            source: None,
+        }
+    }
+
+    pub(crate) fn too_large(path: Option<&Path>, limit: u64) -> Error {
+        Error {
+            kind: ErrorKind::TooLarge,
+            path: path.map(Path::to_path_buf),
+            message: format!("larger than the limit of {limit} bytes"),
+            source: None,
+        }
+    }
+
+    pub(crate) fn invalid_fingerprint(text: &str) -> Error {
+        // Only a prefix: the text may be anything, even a secret pasted by mistake.
+        let shown: String = text.chars().take(8).collect();
+        let more = if text.chars().count() > 8 { "..." } else { "" };
+        Error {
+            kind: ErrorKind::InvalidFingerprint,
+            path: None,
+            message: format!(
+                "not a fingerprint (64 hexadecimal characters): {shown:?}{more}, {} characters",
+                text.chars().count()
+            ),
             source: None,
         }
     }

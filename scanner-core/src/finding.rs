@@ -1,11 +1,15 @@
 //! The typed result of a scan: [`Finding`] and the small types it is made of.
 
+#[cfg(feature = "serde")]
+mod serde_impl;
+
 use std::fmt;
 
 use sha2::{Digest, Sha256};
 
 /// A half-open byte range `[start, end)` in the scanned bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Span {
     /// Offset of the first byte.
     pub start: usize,
@@ -35,6 +39,7 @@ impl Span {
 /// Columns count bytes, as `grep -b` and ripgrep's JSON output do, so they are exact for any
 /// encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Location {
     /// Byte span in the scanned input (for encoded credentials: the span of the encoded form).
     pub span: Span,
@@ -48,13 +53,17 @@ pub struct Location {
 ///
 /// Kinds are stable identifiers: they appear in reports and in the [`Fingerprint`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum Kind {
     /// An access key ID together with its secret access key: a usable credential.
+    #[cfg_attr(feature = "serde", serde(rename = "aws-key-pair"))]
     KeyPair,
     /// An access key ID whose secret was not found near it.
+    #[cfg_attr(feature = "serde", serde(rename = "aws-key-id"))]
     KeyId,
     /// A secret access key named as such by its context, with no key ID near it.
+    #[cfg_attr(feature = "serde", serde(rename = "aws-secret-key"))]
     SecretKey,
 }
 
@@ -77,6 +86,8 @@ impl fmt::Display for Kind {
 
 /// How bad a finding is, from `Info` (not a usable secret) to `Critical`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Severity {
     /// Documentation examples and placeholders (only reported on request).
     Info,
@@ -111,15 +122,20 @@ impl fmt::Display for Severity {
 
 /// The kind of access key, from the key ID's four-letter prefix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum KeyType {
     /// `AKIA`: a long-term access key of an IAM user or the root user.
+    #[cfg_attr(feature = "serde", serde(rename = "long-term"))]
     LongTerm,
     /// `ASIA`: temporary credentials from STS; usable only with their session token.
+    #[cfg_attr(feature = "serde", serde(rename = "temporary"))]
     Temporary,
     /// `ABIA`: an AWS STS service bearer token.
+    #[cfg_attr(feature = "serde", serde(rename = "sts-bearer-token"))]
     BearerToken,
     /// `ACCA`: a context-specific credential.
+    #[cfg_attr(feature = "serde", serde(rename = "context-specific"))]
     ContextSpecific,
 }
 
@@ -200,6 +216,14 @@ impl KeyId {
         KeyId(s)
     }
 
+    /// A key ID from text of key ID shape (the `key-id` pattern of `rules/patterns.txt`).
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))]
+    pub(crate) fn parse(s: &str) -> Option<KeyId> {
+        crate::confirm::Patterns::builtin()
+            .is_key_id(s.as_bytes())
+            .then(|| KeyId(s.to_string()))
+    }
+
     /// The key ID as text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -234,6 +258,13 @@ impl fmt::Display for KeyId {
 
 /// A secret value (secret access key or session token). `Debug` and `Display` never show it;
 /// call [`Secret::expose`] to read it.
+///
+/// # Serialization
+///
+/// **With the `serde` feature, a `Secret` serializes in clear text**, as a plain string:
+/// anything a [`Finding`] is serialized into (a JSON file, a log line, a message queue)
+/// then holds a usable credential. Serialize [`Secret::redacted`] instead where the value is
+/// not needed. Without the feature a `Secret` cannot be serialized at all.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Secret(String);
 
@@ -302,6 +333,40 @@ impl Fingerprint {
     }
 }
 
+impl std::str::FromStr for Fingerprint {
+    type Err = crate::Error;
+
+    /// Parses the 64 hexadecimal characters that [`Fingerprint::to_hex`] and `Display`
+    /// print (upper-case accepted too).
+    ///
+    /// # Errors
+    ///
+    /// An [`ErrorKind::InvalidFingerprint`](crate::ErrorKind::InvalidFingerprint) error
+    /// for any other text.
+    fn from_str(s: &str) -> Result<Fingerprint, crate::Error> {
+        fn nibble(c: u8) -> Option<u8> {
+            match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                b'A'..=b'F' => Some(c - b'A' + 10),
+                _ => None,
+            }
+        }
+        let bytes = s.as_bytes();
+        let mut out = [0u8; 32];
+        if bytes.len() != 2 * out.len() {
+            return Err(crate::Error::invalid_fingerprint(s));
+        }
+        for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+            match (nibble(pair[0]), nibble(pair[1])) {
+                (Some(hi), Some(lo)) => *o = (hi << 4) | lo,
+                _ => return Err(crate::Error::invalid_fingerprint(s)),
+            }
+        }
+        Ok(Fingerprint(out))
+    }
+}
+
 impl fmt::Debug for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Fingerprint({})", self.to_hex())
@@ -316,19 +381,26 @@ impl fmt::Display for Fingerprint {
 
 /// The form in which a credential was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum Encoding {
     /// As is.
+    #[cfg_attr(feature = "serde", serde(rename = "plain"))]
     Plain,
     /// With JSON's `\/` escape.
+    #[cfg_attr(feature = "serde", serde(rename = "json-escaped"))]
     JsonEscaped,
     /// URL-encoded (`%2F`, `%2B`).
+    #[cfg_attr(feature = "serde", serde(rename = "url-encoded"))]
     UrlEncoded,
     /// Inside one level of base64.
+    #[cfg_attr(feature = "serde", serde(rename = "base64"))]
     Base64,
     /// In UTF-16 little-endian text.
+    #[cfg_attr(feature = "serde", serde(rename = "utf-16le"))]
     Utf16Le,
     /// In UTF-16 big-endian text.
+    #[cfg_attr(feature = "serde", serde(rename = "utf-16be"))]
     Utf16Be,
 }
 
@@ -348,6 +420,8 @@ impl Encoding {
 
 /// Why a finding looks like a documentation example rather than a leak.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 #[non_exhaustive]
 pub enum ExampleKind {
     /// One of the example keys printed in AWS documentation.
@@ -358,6 +432,8 @@ pub enum ExampleKind {
 
 /// Facts about a credential derived offline, without contacting AWS.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 #[non_exhaustive]
 pub struct Facts {
     /// The owning account, decoded from the key ID (keys issued since 2019 only).
@@ -381,6 +457,7 @@ pub struct Facts {
 /// The same credential found in many places has the same [`Fingerprint`]; grouping
 /// occurrences into one report entry is the caller's choice.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct Finding {
     /// What was found.
@@ -394,6 +471,7 @@ pub struct Finding {
     /// For a key pair: other plausible secrets near the key ID that no key took, nearest
     /// first. Verification tries them, in order, when `secret` is rejected. Not part of the
     /// fingerprint.
+    #[cfg_attr(feature = "serde", serde(default))]
     pub other_secrets: Vec<Secret>,
     /// Content-derived identity of the credential.
     pub fingerprint: Fingerprint,
@@ -430,6 +508,36 @@ mod tests {
         assert_eq!(a, Fingerprint::compute(Kind::KeyPair, Some(&k), Some(&s)));
         assert_ne!(a, Fingerprint::compute(Kind::KeyId, Some(&k), None));
         assert_eq!(a.to_hex().len(), 64);
+    }
+
+    #[test]
+    fn fingerprints_parse_back_from_their_hex_form() {
+        let k = KeyId::new_unchecked("AKIA".to_string() + "QAAAAAAAAAAAAAAA");
+        for f in [
+            Fingerprint::compute(Kind::KeyId, Some(&k), None),
+            Fingerprint::compute(Kind::SecretKey, None, Some(&Secret::new("y".repeat(40)))),
+            Fingerprint([0; 32]),
+            Fingerprint([0xff; 32]),
+        ] {
+            assert_eq!(f.to_string().parse::<Fingerprint>().ok(), Some(f));
+            assert_eq!(
+                f.to_hex().to_uppercase().parse::<Fingerprint>().ok(),
+                Some(f)
+            );
+        }
+        let good = "ab".repeat(32);
+        for bad in [
+            String::new(),
+            "ab".repeat(31),
+            "ab".repeat(33),
+            format!("{}g", &good[..63]),
+            format!("{}é", &good[..62]),
+            format!(" {}", &good[..63]),
+            format!("+{}", &good[..63]),
+        ] {
+            let err = bad.parse::<Fingerprint>().expect_err(&bad);
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidFingerprint, "{bad:?}");
+        }
     }
 
     #[test]

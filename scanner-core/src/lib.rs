@@ -59,6 +59,24 @@
 //! AWS STS by the separate `scanner-verify` crate, which takes these [`Finding`]s. This
 //! crate has no network code at all.
 //!
+//! # Configuration
+//!
+//! [`ScannerBuilder`] sets what is reported (documentation examples, `leakscan:allow`
+//! comments), your own and canary accounts, extra label vocabulary
+//! ([`ScannerBuilder::label_pattern`]) and a size limit for readers and files
+//! ([`ScannerBuilder::max_read_size`]; none by default). `examples/scan_bytes.rs` and
+//! `examples/scan_dir.rs` are small programs that use it:
+//! `cargo run -p scanner-core --example scan_dir -- DIR`.
+//!
+//! # Features
+//!
+//! - `serde`: `Serialize` and `Deserialize` for [`Finding`] and the types it is made of,
+//!   in the names reports use (`"aws-key-pair"`, `"high"`, the fingerprint in hex). Off by
+//!   default. **With it, a [`Secret`] serializes in clear text**: a serialized finding
+//!   holds the secret access key and the session token, usable by whoever reads it. Redact
+//!   before you store or send findings ([`Secret::redacted`]); `Debug` and `Display` stay
+//!   redacted either way.
+//!
 //! # Performance
 //!
 //! A scan is one Aho-Corasick pass over a handful of literal anchors; everything else
@@ -68,11 +86,14 @@
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+mod assemble;
+mod candidates;
 mod confirm;
 mod decode;
 mod enrich;
 mod error;
 mod finding;
+mod lines;
 mod pair;
 mod prefilter;
 pub mod rules;
@@ -83,17 +104,32 @@ pub use finding::{
     AccountId, Encoding, ExampleKind, Facts, Finding, Fingerprint, KeyId, KeyType, Kind, Location,
     Secret, Severity, Span,
 };
+pub use rules::LabelKind;
 pub use scanner::{AllowComments, ExamplePolicy, Prefilter, Scanner, ScannerBuilder, ALLOW_MARKER};
 
-#[cfg(test)]
-mod send_sync {
-    fn assert_send_sync<T: Send + Sync>() {}
-
-    #[test]
-    fn public_types_are_send_and_sync() {
-        assert_send_sync::<crate::Scanner>();
-        assert_send_sync::<crate::ScannerBuilder>();
-        assert_send_sync::<crate::Finding>();
-        assert_send_sync::<crate::Error>();
-    }
-}
+/// Every public type is `Send + Sync`: a scanner is shared between threads, and findings
+/// and errors cross them. Checked when the crate compiles.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Scanner>();
+    assert_send_sync::<ScannerBuilder>();
+    assert_send_sync::<ExamplePolicy>();
+    assert_send_sync::<Prefilter>();
+    assert_send_sync::<AllowComments>();
+    assert_send_sync::<LabelKind>();
+    assert_send_sync::<Finding>();
+    assert_send_sync::<Kind>();
+    assert_send_sync::<Severity>();
+    assert_send_sync::<KeyId>();
+    assert_send_sync::<KeyType>();
+    assert_send_sync::<AccountId>();
+    assert_send_sync::<Secret>();
+    assert_send_sync::<Fingerprint>();
+    assert_send_sync::<Location>();
+    assert_send_sync::<Span>();
+    assert_send_sync::<Encoding>();
+    assert_send_sync::<Facts>();
+    assert_send_sync::<ExampleKind>();
+    assert_send_sync::<Error>();
+    assert_send_sync::<ErrorKind>();
+};

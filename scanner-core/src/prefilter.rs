@@ -12,12 +12,17 @@
 //!   the prefix within base64's 3-byte groups.
 //!
 //! Secrets next to a key ID need no anchor of their own: they are looked for around the
-//! key ID. `tests/prefilter_differential.rs` checks the contract by scanning a corpus with
-//! the prefilter and with the exhaustive [`Prefilter::Off`](crate::Prefilter::Off) path,
-//! which decodes every UTF-16 run and every base64 token, and demands identical findings.
+//! key ID. `tests/rules.rs::prefilter_on_and_off_give_identical_findings` (and its random
+//! sibling there) checks the contract by scanning a corpus with the prefilter and with the
+//! exhaustive [`Prefilter::Off`](crate::Prefilter::Off) path, [`reference`], which looks at
+//! every position and decodes every UTF-16 run and every base64 token, and demands identical
+//! findings.
+
+pub(crate) mod reference;
 
 use aho_corasick::{AhoCorasick, Input, MatchKind};
 
+use crate::decode::BASE64_ALPHABET;
 use crate::rules::{KEY_ID_PREFIXES, SECRET_WORDS};
 
 /// What an anchor is a sign of.
@@ -126,8 +131,6 @@ fn utf16_pattern(p: &[u8]) -> Vec<u8> {
     out
 }
 
-const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// The base64 characters fully determined by `p` when `p` starts `offset` bytes into a
 /// 3-byte group.
 pub(crate) fn base64_pattern(p: &[u8], offset: usize) -> Vec<u8> {
@@ -148,7 +151,7 @@ pub(crate) fn base64_pattern(p: &[u8], offset: usize) -> Vec<u8> {
         .take_while(|&start| start + 6 <= end_bit)
         .map(|start| {
             let v = (0..6).fold(0usize, |acc, k| (acc << 1) | usize::from(bit(start + k)));
-            BASE64[v]
+            BASE64_ALPHABET[v]
         })
         .collect()
 }

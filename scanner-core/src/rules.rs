@@ -1,8 +1,10 @@
 //! What AWS credentials look like, as data: prefixes, alphabets, the words that name them,
 //! and the documentation examples and canary accounts that are not leaks.
 //!
-//! Every rule here has positive, negative and near-miss examples in `rules/examples.toml`,
-//! which `cargo test` runs through the full [`Scanner`](crate::Scanner).
+//! The regular expressions the confirm stage checks (the shapes of key IDs and secrets, the
+//! label vocabulary) are in `rules/patterns.txt`, each with its positive, negative and
+//! near-miss examples. The rules as a whole have examples in `rules/aws.toml`, which
+//! `cargo test` runs through the full [`Scanner`](crate::Scanner).
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -41,38 +43,21 @@ pub fn prefilter_literals() -> Vec<Vec<u8>> {
     crate::prefilter::anchor_patterns().0
 }
 
-/// Characters of the 16 characters after a key ID's prefix (RFC 4648 base32).
-pub(crate) fn is_base32(b: u8) -> bool {
-    b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)
-}
-
-/// Characters of a secret access key (the standard base64 alphabet without padding).
+/// Characters of a secret access key: the standard base64 alphabet without padding. The
+/// `secret` pattern of `rules/patterns.txt` says the same; a test holds them together.
 #[inline]
 pub(crate) fn is_secret_char(b: u8) -> bool {
-    SECRET_CHARS[usize::from(b)]
+    crate::decode::is_base64_char(b)
 }
 
-static SECRET_CHARS: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/';
-        b += 1;
-    }
-    t
-};
-
-/// Whether a 40-character value is random enough to be a secret access key.
+/// Whether a value of secret shape (see the `secret` pattern) is random enough to be a
+/// secret access key.
 ///
 /// Real secrets are 30 random bytes in base64. Rejected: hex-only strings (git SHAs, SHA-1
 /// digests), strings without both upper- and lower-case letters (a random secret lacks one
 /// of them with probability below 1e-8), low-entropy strings, and alphabet runs such as
-/// `ABCDEFGH...`.
-pub(crate) fn is_plausible_secret(s: &[u8]) -> bool {
-    if s.len() != SECRET_LEN || !s.iter().all(|&b| is_secret_char(b)) {
-        return false;
-    }
+/// `ABCDEFGH...`. Counting and entropy are not what regular expressions do: this stays code.
+pub(crate) fn looks_random(s: &[u8]) -> bool {
     if s.iter().all(u8::is_ascii_hexdigit) {
         return false;
     }
@@ -185,56 +170,177 @@ fn data_lines(text: &'static str) -> impl Iterator<Item = (&'static str, &'stati
         })
 }
 
-/// What the name before a value says about it (`aws_secret_access_key = ...`).
+/// What a label names: the kinds of the label vocabulary of `rules/patterns.txt`, and of
+/// the patterns added with
+/// [`ScannerBuilder::label_pattern`](crate::ScannerBuilder::label_pattern).
+///
+/// When labels of several kinds match one name, the first kind in this order wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum LabelKind {
+    /// Names a session token: `aws_session_token`, `SessionToken`, `aws_security_token`.
+    /// A long token so named is attached to the temporary key ID near it.
+    SessionToken,
+    /// Names an AWS secret access key: `aws_secret_access_key`, `SecretAccessKey`,
+    /// `AWSSecretKey`. A secret so named is reported even without a key ID, and pairs with a
+    /// key ID up to 64 lines away.
+    AwsSecret,
+    /// Names some secret (`secret_key`, `password`): an AWS secret when the lines around it
+    /// speak of AWS; it pairs with a key ID up to 64 lines away.
+    Secret,
+    /// Names an access key ID (`aws_access_key_id`, `AccessKeyId`): a value so named is never
+    /// taken for a secret.
+    KeyId,
+    /// Names something that is not a secret (digests, commits, signatures): a value so named
+    /// is never taken for a secret.
+    NotSecret,
+}
+
+impl LabelKind {
+    /// Every kind, in order of precedence.
+    pub const ALL: [LabelKind; 5] = [
+        LabelKind::SessionToken,
+        LabelKind::AwsSecret,
+        LabelKind::Secret,
+        LabelKind::KeyId,
+        LabelKind::NotSecret,
+    ];
+
+    /// The name used in `rules/patterns.txt` and in the `[labels]` table of
+    /// `leakscan.toml`: `session_token`, `aws_secret`, `secret`, `key_id`, `not_secret`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LabelKind::SessionToken => "session_token",
+            LabelKind::AwsSecret => "aws_secret",
+            LabelKind::Secret => "secret",
+            LabelKind::KeyId => "key_id",
+            LabelKind::NotSecret => "not_secret",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<LabelKind> {
+        LabelKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for LabelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the name before a value says about it (`aws_secret_access_key = ...`), as pairing
+/// and assembly see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum LabelClass {
-    /// Names an AWS secret access key: `aws_secret_access_key`, `SecretAccessKey`,
-    /// `AWSSecretKey`, `secretAccessKey`, `AWS_SECRET`...
     AwsSecret,
-    /// Names some secret (`secret_key`, `secret`, `password`): an AWS one in AWS context.
     Secret,
-    /// Names a session token: `aws_session_token`, `SessionToken`, `aws_security_token`.
     SessionToken,
-    /// Names an access key ID (`aws_access_key_id`, `AccessKeyId`, `AWSAccessKeyId`).
     KeyId,
-    /// Names something that is not a secret: digests, commits, signatures.
     NotSecret,
-    /// Anything else.
+    /// A label no pattern matches.
     Other,
 }
 
-/// Classifies a label by its letters and digits, lower-cased.
-pub(crate) fn classify_label(norm: &str) -> LabelClass {
-    const NOT_SECRET: [&str; 12] = [
-        "sha",
-        "hash",
-        "digest",
-        "checksum",
-        "etag",
-        "signature",
-        "commit",
-        "integrity",
-        "nonce",
-        "fingerprint",
-        "revision",
-        "uuid",
-    ];
-    if norm.contains("sessiontoken") || norm.contains("securitytoken") {
-        LabelClass::SessionToken
-    } else if norm.contains("secretaccesskey")
-        || norm.contains("awssecret")
-        || (norm.contains("secret") && norm.contains("aws"))
-    {
-        LabelClass::AwsSecret
-    } else if norm.contains("secret") || norm.contains("passw") || norm.contains("privatekey") {
-        LabelClass::Secret
-    } else if norm.contains("accesskey") || norm.contains("keyid") {
-        LabelClass::KeyId
-    } else if NOT_SECRET.iter().any(|w| norm.contains(w)) {
-        LabelClass::NotSecret
-    } else {
-        LabelClass::Other
+impl From<Option<LabelKind>> for LabelClass {
+    fn from(kind: Option<LabelKind>) -> LabelClass {
+        match kind {
+            Some(LabelKind::AwsSecret) => LabelClass::AwsSecret,
+            Some(LabelKind::Secret) => LabelClass::Secret,
+            Some(LabelKind::SessionToken) => LabelClass::SessionToken,
+            Some(LabelKind::KeyId) => LabelClass::KeyId,
+            Some(LabelKind::NotSecret) => LabelClass::NotSecret,
+            None => LabelClass::Other,
+        }
     }
+}
+
+/// What a pattern of `rules/patterns.txt` is matched against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The 20 bytes of a key ID candidate, whole.
+    KeyId,
+    /// A secret candidate's decoded characters, whole.
+    Secret,
+    /// A normalized label, anywhere in it.
+    Label(LabelKind),
+}
+
+/// What an example of a pattern shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ExampleClass {
+    /// The pattern matches it.
+    Positive,
+    /// The pattern does not match it.
+    Negative,
+    /// The pattern does not match it, although it comes close.
+    NearMiss,
+}
+
+/// One pattern of `rules/patterns.txt` with its examples.
+#[derive(Clone, Debug)]
+pub(crate) struct PatternSpec {
+    pub(crate) name: &'static str,
+    pub(crate) role: Role,
+    pub(crate) regex: &'static str,
+    pub(crate) examples: Vec<(ExampleClass, &'static str)>,
+}
+
+/// The patterns of `rules/patterns.txt`, in file order.
+pub(crate) fn pattern_specs() -> &'static [PatternSpec] {
+    static SPECS: OnceLock<Vec<PatternSpec>> = OnceLock::new();
+    SPECS.get_or_init(|| {
+        parse_patterns(include_str!("../rules/patterns.txt"))
+            .expect("rules/patterns.txt parses, because a unit test parses it")
+    })
+}
+
+/// Reads the pattern file's format (described at its top).
+fn parse_patterns(text: &'static str) -> Result<Vec<PatternSpec>, String> {
+    let mut specs: Vec<PatternSpec> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let err = |what: &str| format!("rules/patterns.txt:{}: {what}", n + 1);
+        let (word, rest) = line.split_once(' ').ok_or_else(|| err("no value"))?;
+        let class = match word {
+            "pattern" => {
+                let mut parts = rest.splitn(3, ' ');
+                let (Some(name), Some(role), Some(regex)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(err("a pattern has a name, a role and a regex"));
+                };
+                let role = match role {
+                    "key-id" => Role::KeyId,
+                    "secret" => Role::Secret,
+                    _ => match role.strip_prefix("label:").and_then(LabelKind::from_name) {
+                        Some(kind) => Role::Label(kind),
+                        None => return Err(err("unknown role")),
+                    },
+                };
+                specs.push(PatternSpec {
+                    name,
+                    role,
+                    regex,
+                    examples: Vec::new(),
+                });
+                continue;
+            }
+            "positive" => ExampleClass::Positive,
+            "negative" => ExampleClass::Negative,
+            "near-miss" => ExampleClass::NearMiss,
+            _ => return Err(err("unknown entry")),
+        };
+        specs
+            .last_mut()
+            .ok_or_else(|| err("an example before any pattern"))?
+            .examples
+            .push((class, rest));
+    }
+    Ok(specs)
 }
 
 /// What is left of a label once the words every AWS credential label shares are dropped:
@@ -299,39 +405,42 @@ mod tests {
 
     #[test]
     fn secrets_must_look_random() {
-        assert!(!is_plausible_secret(
-            b"0123456789abcdef0123456789abcdef01234567"
-        ));
-        assert!(!is_plausible_secret(
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
-        ));
-        assert!(!is_plausible_secret(
-            b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-        ));
-        assert!(!is_plausible_secret(
-            b"abababababababababababababababababababAB"
-        ));
-        assert!(!is_plausible_secret(b"short"));
-        assert!(is_plausible_secret(
-            b"Zq3/9xK+pL0mW7vB2nR8tY4uE6iO1aS5dF/gH+jk"
-        ));
+        assert!(!looks_random(b"0123456789abcdef0123456789abcdef01234567"));
+        assert!(!looks_random(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"));
+        assert!(!looks_random(b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+        assert!(!looks_random(b"abababababababababababababababababababAB"));
+        assert!(looks_random(b"Zq3/9xK+pL0mW7vB2nR8tY4uE6iO1aS5dF/gH+jk"));
     }
 
     #[test]
-    fn labels_are_classified() {
-        for l in [
-            "awssecretaccesskey",
-            "secretaccesskey",
-            "awssecretkey",
-            "awssecret",
-        ] {
-            assert_eq!(classify_label(l), LabelClass::AwsSecret, "{l}");
+    fn the_pattern_file_parses_and_covers_every_role() {
+        let specs = parse_patterns(include_str!("../rules/patterns.txt")).unwrap_or_else(|e| {
+            panic!("{e}");
+        });
+        for role in [Role::KeyId, Role::Secret]
+            .into_iter()
+            .chain(LabelKind::ALL.map(Role::Label))
+        {
+            assert!(
+                specs.iter().any(|s| s.role == role),
+                "no pattern for {role:?}"
+            );
         }
-        assert_eq!(classify_label("secretkey"), LabelClass::Secret);
-        assert_eq!(classify_label("awssessiontoken"), LabelClass::SessionToken);
-        assert_eq!(classify_label("awsaccesskeyid"), LabelClass::KeyId);
-        assert_eq!(classify_label("commitsha"), LabelClass::NotSecret);
-        assert_eq!(classify_label("value"), LabelClass::Other);
+        for s in &specs {
+            for class in [
+                ExampleClass::Positive,
+                ExampleClass::Negative,
+                ExampleClass::NearMiss,
+            ] {
+                assert!(
+                    s.examples.iter().any(|(c, _)| *c == class),
+                    "{}: no {class:?} example",
+                    s.name
+                );
+            }
+        }
+        assert!(parse_patterns("positive x").is_err());
+        assert!(parse_patterns("pattern x label:nothing y").is_err());
     }
 
     #[test]

@@ -204,3 +204,56 @@ fn streamed_json_lines_leave_out_accepted_findings() {
     assert_eq!(summary["type"], "summary");
     assert_eq!(summary["stats"]["findings"], 1);
 }
+
+#[test]
+fn configuration_labels_say_what_values_are() {
+    let dir = tempfile::tempdir().unwrap();
+    // Twelve lines apart: too far for a secret its label does not name.
+    std::fs::write(
+        dir.path().join("app.env"),
+        format!(
+            "DEPLOY_ID={}\n{}CORP_VAULT_KEY={}\n",
+            key_id(60),
+            "#\n".repeat(11),
+            secret(60)
+        ),
+    )
+    .unwrap();
+    let kinds = |doc: &Value| -> Vec<String> {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, doc) = json(&["scan", "."], dir.path());
+    assert_eq!(kinds(&doc), ["aws-key-id"]);
+    std::fs::write(
+        dir.path().join("leakscan.toml"),
+        "[labels]\naws_secret = [\"^corp_?vault_?key$\"]\n",
+    )
+    .unwrap();
+    let (_, doc) = json(&["scan", "."], dir.path());
+    assert_eq!(kinds(&doc), ["aws-key-pair"]);
+
+    let cfg = dir.path().join("custom.toml");
+    for (text, want) in [
+        (
+            "[labels]\naws_secret = [\"ok\", \"bad(\"]\n",
+            "custom.toml:2:21: invalid aws_secret label pattern \"bad(\"",
+        ),
+        (
+            "[labels]\npassword = [\"x\"]\n",
+            "custom.toml:2:1: unknown field `password`",
+        ),
+    ] {
+        std::fs::write(&cfg, text).unwrap();
+        let r = run(
+            &["scan", ".", "--config", cfg.to_str().unwrap()],
+            dir.path(),
+        );
+        assert_eq!(r.code, 2, "{text}");
+        assert!(r.stderr.contains(want), "{text:?}: {}", r.stderr);
+    }
+}

@@ -39,6 +39,44 @@ pub fn load() -> Vec<Example> {
     file.example
 }
 
+/// One example of a pattern of `rules/patterns.txt`.
+#[derive(Debug)]
+pub struct PatternExample {
+    /// The pattern's name.
+    pub pattern: String,
+    /// `key-id`, `secret` or `label:<kind>`.
+    pub role: String,
+    /// positive | negative | near-miss
+    pub class: String,
+    pub text: String,
+}
+
+/// The examples of `rules/patterns.txt` (its format is described at its top).
+pub fn pattern_examples() -> Vec<PatternExample> {
+    let mut out = Vec::new();
+    let (mut pattern, mut role) = (String::new(), String::new());
+    for line in include_str!("../../rules/patterns.txt").lines() {
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (word, rest) = line.split_once(' ').expect("an entry and its value");
+        if word == "pattern" {
+            let mut parts = rest.splitn(3, ' ');
+            pattern = parts.next().unwrap().to_string();
+            role = parts.next().unwrap().to_string();
+            continue;
+        }
+        out.push(PatternExample {
+            pattern: pattern.clone(),
+            role: role.clone(),
+            class: word.to_string(),
+            text: rest.to_string(),
+        });
+    }
+    out
+}
+
 /// Deterministic generator (xorshift64*), seeded per slot name.
 struct Rng(u64);
 
