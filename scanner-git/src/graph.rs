@@ -11,7 +11,9 @@ use std::sync::Mutex;
 
 use gix::ObjectId;
 
-use crate::table::IdMap;
+use gix::hashtable::HashMap as IdMap;
+
+use crate::sync::lock;
 
 const SHARDS: usize = 64;
 /// Marks an entry that is a subtree (the rest are blobs and symlinks).
@@ -31,7 +33,7 @@ struct Store {
 /// Built concurrently by the object pass.
 #[derive(Debug)]
 pub(crate) struct GraphBuilder {
-    ids: Vec<Mutex<IdMap<u32>>>,
+    ids: Vec<Mutex<IdMap<ObjectId, u32>>>,
     next: AtomicU32,
     store: Mutex<Store>,
 }
@@ -44,10 +46,6 @@ impl Default for GraphBuilder {
             store: Mutex::new(Store::default()),
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl GraphBuilder {
@@ -95,21 +93,15 @@ impl GraphBuilder {
 
     pub(crate) fn finish(self) -> Graph {
         let count = self.next.load(Ordering::Relaxed) as usize;
-        let store = self
-            .store
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let store = crate::sync::into_inner(self.store);
         let mut ranges = vec![(0u32, 0u32, u32::MAX); count];
         for (me, chunk, start, len) in store.nodes {
             ranges[me as usize] = (chunk, start, len);
         }
-        let ids: IdMap<u32> = self
+        let ids: IdMap<ObjectId, u32> = self
             .ids
             .into_iter()
-            .flat_map(|s| {
-                s.into_inner()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-            })
+            .flat_map(crate::sync::into_inner)
             .collect();
         Graph {
             ids,
@@ -122,7 +114,7 @@ impl GraphBuilder {
 /// The finished graph.
 #[derive(Debug)]
 pub(crate) struct Graph {
-    ids: IdMap<u32>,
+    ids: IdMap<ObjectId, u32>,
     /// Per index: where its entries are (chunk, start, length), or length `u32::MAX` if it
     /// is no tree in the database.
     ranges: Vec<(u32, u32, u32)>,

@@ -40,7 +40,7 @@ mod changes;
 mod graph;
 mod odb;
 mod provenance;
-mod table;
+mod sync;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -53,7 +53,7 @@ use scanner_core::{Finding, Scanner};
 
 pub use changes::{scan_push, scan_range, scan_staged, ChangeScan, PushedRef};
 use provenance::CommitNode;
-use table::{IdMap, IdSet};
+use sync::{lock, IdSet};
 
 /// Settings of a history scan.
 #[derive(Clone, Debug)]
@@ -335,7 +335,8 @@ impl HistoryScanner {
 
         // Pass one: every object once.
         let graph = graph::GraphBuilder::default();
-        let commits: Mutex<IdMap<CommitNode>> = Mutex::new(IdMap::default());
+        let commits: Mutex<gix::hashtable::HashMap<ObjectId, CommitNode>> =
+            Mutex::new(gix::hashtable::HashMap::default());
         let new_matches: Mutex<Vec<(ObjectId, Vec<Finding>)>> = Mutex::new(Vec::new());
         let messages: Mutex<HashMap<ObjectId, (Vec<Finding>, MessageKind)>> =
             Mutex::new(HashMap::new());
@@ -359,12 +360,8 @@ impl HistoryScanner {
         };
         odb::for_each_object(&odb, threads, &problems, &visit);
 
-        let commits = commits
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut problems = problems
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let commits = crate::sync::into_inner(commits);
+        let mut problems = crate::sync::into_inner(problems);
         let mut stats = HistoryStats {
             packs: odb.packs.len() as u64,
             blobs_scanned: counts.scanned.load(Ordering::Relaxed),
@@ -377,22 +374,15 @@ impl HistoryScanner {
         let graph = graph.finish();
         self.report_missing(&repo, &graph, &mut stats, &mut problems);
 
-        let new_matches = new_matches
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let new_matches = crate::sync::into_inner(new_matches);
         let matched: HashMap<ObjectId, Vec<Finding>> = {
-            let mut all = self
-                .matched
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut all = lock(&self.matched);
             all.extend(new_matches.iter().cloned());
             all.clone()
         };
         let new_ids: HashSet<ObjectId> = new_matches.iter().map(|(id, _)| *id).collect();
         let (refs, head) = refs_of(&repo, &mut problems);
-        let messages = messages
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let messages = crate::sync::into_inner(messages);
 
         let problems = Mutex::new(problems);
         let provenances = if matched.is_empty() && messages.is_empty() {
@@ -401,9 +391,7 @@ impl HistoryScanner {
             let ids: HashSet<ObjectId> = matched.keys().copied().collect();
             provenance::compute(&repo, &graph, &commits, &ids, &refs, head, &problems)
         };
-        let mut problems = problems
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut problems = crate::sync::into_inner(problems);
 
         let mut out = Vec::new();
         let mut info_cache: HashMap<ObjectId, CommitInfo> = HashMap::new();
@@ -488,7 +476,7 @@ impl HistoryScanner {
         id: &gix::oid,
         counts: &Counts,
         graph: &graph::GraphBuilder,
-        commits: &Mutex<IdMap<CommitNode>>,
+        commits: &Mutex<gix::hashtable::HashMap<ObjectId, CommitNode>>,
         new_matches: &Mutex<Vec<(ObjectId, Vec<Finding>)>>,
         messages: &Mutex<HashMap<ObjectId, (Vec<Finding>, MessageKind)>>,
         problems: &Mutex<Vec<Problem>>,
@@ -588,10 +576,6 @@ impl HistoryScanner {
             ));
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[derive(Debug, Default)]

@@ -97,12 +97,7 @@ pub(crate) fn for_each_object<F>(
 ) where
     F: Fn(gix::objs::Kind, &[u8], &gix::oid) + Sync,
 {
-    let record = |p: Problem| {
-        problems
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(p)
-    };
+    let record = |p: Problem| crate::sync::lock(problems).push(p);
     for (idx, pack_path) in &odb.packs {
         if let Err(e) = traverse_pack(idx, pack_path, threads, false, visit) {
             record(Problem::new(

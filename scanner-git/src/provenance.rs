@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex};
 use gix::ObjectId;
 
 use crate::graph::{Graph, Leads};
-use crate::table::IdMap;
 use crate::Problem;
+use gix::hashtable::HashMap as IdMap;
 
 /// What pass one keeps of each commit.
 #[derive(Debug, Clone)]
@@ -58,7 +58,7 @@ pub(crate) struct Provenances {
 pub(crate) fn compute(
     repo: &gix::Repository,
     graph: &Graph,
-    commits: &IdMap<CommitNode>,
+    commits: &IdMap<ObjectId, CommitNode>,
     matched: &HashSet<ObjectId>,
     refs: &[(String, ObjectId)],
     head: Option<ObjectId>,
@@ -118,25 +118,19 @@ pub(crate) fn compute(
         }
     }
     if trees.unreadable > 0 {
-        problems
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(Problem::new(
-                "trees",
-                format!(
-                    "{} trees could not be read while locating findings",
-                    trees.unreadable
-                ),
-            ));
+        crate::sync::lock(problems).push(Problem::new(
+            "trees",
+            format!(
+                "{} trees could not be read while locating findings",
+                trees.unreadable
+            ),
+        ));
     }
     if trees.too_deep {
-        problems
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(Problem::new(
-                "trees",
-                format!("trees nested deeper than {MAX_TREE_DEPTH} levels were not followed"),
-            ));
+        crate::sync::lock(problems).push(Problem::new(
+            "trees",
+            format!("trees nested deeper than {MAX_TREE_DEPTH} levels were not followed"),
+        ));
     }
 
     for (name, tip) in refs {
@@ -231,7 +225,7 @@ impl Trees<'_> {
 
 /// Commits, parents before children; among commits whose parents are all placed, the
 /// oldest (then the smallest id) first. Deterministic for a given object database.
-fn topological_order(commits: &IdMap<CommitNode>) -> Vec<ObjectId> {
+fn topological_order(commits: &IdMap<ObjectId, CommitNode>) -> Vec<ObjectId> {
     let mut pending: HashMap<ObjectId, usize> = HashMap::with_capacity(commits.len());
     let mut children: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
     for (id, node) in commits {
@@ -266,7 +260,7 @@ fn topological_order(commits: &IdMap<CommitNode>) -> Vec<ObjectId> {
 
 /// Commits reachable from `tips` through parent links.
 fn reachable(
-    commits: &IdMap<CommitNode>,
+    commits: &IdMap<ObjectId, CommitNode>,
     tips: impl Iterator<Item = ObjectId>,
 ) -> HashSet<ObjectId> {
     let mut seen = HashSet::new();
