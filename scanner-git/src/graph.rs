@@ -5,13 +5,12 @@
 //!
 //! Memory: about 30 bytes per distinct referenced id and 4 bytes per tree entry.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
 use gix::ObjectId;
 
-use gix::hashtable::HashMap as IdMap;
+use gix::hashtable::{HashMap as IdMap, HashSet};
 
 use crate::sync::lock;
 
@@ -33,22 +32,23 @@ struct Store {
 /// Built concurrently by the object pass.
 #[derive(Debug)]
 pub(crate) struct GraphBuilder {
+    hash: gix::hash::Kind,
     ids: Vec<Mutex<IdMap<ObjectId, u32>>>,
     next: AtomicU32,
     store: Mutex<Store>,
 }
 
-impl Default for GraphBuilder {
-    fn default() -> Self {
+impl GraphBuilder {
+    /// A graph of a repository whose objects use `hash`.
+    pub(crate) fn new(hash: gix::hash::Kind) -> Self {
         GraphBuilder {
+            hash,
             ids: (0..SHARDS).map(|_| Mutex::new(IdMap::default())).collect(),
             next: AtomicU32::new(0),
             store: Mutex::new(Store::default()),
         }
     }
-}
 
-impl GraphBuilder {
     pub(crate) fn intern(&self, id: &gix::oid) -> u32 {
         let mut shard = lock(&self.ids[usize::from(id.as_bytes()[0]) % SHARDS]);
         if let Some(&i) = shard.get(id) {
@@ -63,7 +63,7 @@ impl GraphBuilder {
     /// are not followed.
     pub(crate) fn add_tree(&self, id: &gix::oid, data: &[u8]) -> Result<(), String> {
         let mut children = Vec::new();
-        for entry in gix::objs::TreeRefIter::from_bytes(data, gix::hash::Kind::Sha1) {
+        for entry in gix::objs::TreeRefIter::from_bytes(data, self.hash) {
             let entry = entry.map_err(|e| e.to_string())?;
             if entry.mode.is_commit() {
                 continue;
@@ -149,7 +149,8 @@ impl Graph {
 
     /// For each index, whether the tree there holds a matched blob at any depth.
     pub(crate) fn leads_to(&self, matched: &HashSet<ObjectId>) -> Leads {
-        let targets: HashSet<u32> = matched.iter().filter_map(|id| self.index(id)).collect();
+        let targets: std::collections::HashSet<u32> =
+            matched.iter().filter_map(|id| self.index(id)).collect();
         // 0 unknown, 1 no, 2 yes. Iterative post-order: trees may be deep.
         let mut state = vec![0u8; self.ranges.len()];
         let mut stack: Vec<(u32, bool)> = Vec::new();
