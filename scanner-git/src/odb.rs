@@ -262,3 +262,107 @@ fn release_pages(map: &memmap2::Mmap) {
 /// memory then includes the pack's size).
 #[cfg(not(unix))]
 fn release_pages(_map: &memmap2::Mmap) {}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    use super::{for_each_object, Odb, Visitor};
+    use crate::Problem;
+
+    /// Counts objects, and cancels itself after `stop_after` of them.
+    struct Counting {
+        stop_after: usize,
+        seen: AtomicUsize,
+        cancelled: AtomicBool,
+        problems: Mutex<Vec<Problem>>,
+    }
+
+    impl Visitor for Counting {
+        fn object(&self, _: gix::objs::Kind, _: &[u8], _: &gix::oid) {
+            if self.seen.fetch_add(1, Ordering::SeqCst) + 1 >= self.stop_after {
+                self.cancelled.store(true, Ordering::SeqCst);
+            }
+        }
+        fn problem(&self, problem: Problem) {
+            crate::sync::lock(&self.problems).push(problem);
+        }
+        fn is_cancelled(&self) -> bool {
+            self.cancelled.load(Ordering::SeqCst)
+        }
+    }
+
+    fn git(dir: &std::path::Path, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "T")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "T")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    }
+
+    /// A repository with a pack of 200 files and 100 loose ones.
+    fn repository() -> tempfile::TempDir {
+        let tmp = tempfile::tempdir().expect("a temporary directory");
+        let dir = tmp.path();
+        git(dir, &["init", "-q"]);
+        for batch in 0..2 {
+            for i in 0..100 {
+                std::fs::write(
+                    dir.join(format!("f{batch}-{i}")),
+                    format!("file {batch} {i}\n"),
+                )
+                .expect("writable");
+            }
+            git(dir, &["add", "-A"]);
+            git(dir, &["commit", "-q", "-m", "files"]);
+            if batch == 0 {
+                git(dir, &["gc", "-q"]);
+            }
+        }
+        tmp
+    }
+
+    #[test]
+    fn cancelling_stops_the_traversal_between_objects() {
+        let tmp = repository();
+        let repo = crate::repo::open_local(tmp.path()).expect("a repository");
+        let mut problems = Vec::new();
+        let odb = Odb::of(&repo, &mut problems);
+        assert_eq!(odb.packs.len(), 1);
+        let count = |stop_after: usize, threads: Option<usize>| {
+            let v = Counting {
+                stop_after,
+                seen: AtomicUsize::new(0),
+                cancelled: AtomicBool::new(false),
+                problems: Mutex::default(),
+            };
+            for_each_object(&odb, threads, &v);
+            assert_eq!(
+                crate::sync::into_inner(v.problems),
+                [],
+                "cancelling is no damage"
+            );
+            v.seen.into_inner()
+        };
+        let all = count(usize::MAX, None);
+        assert_eq!(all, 2 * (100 + 2), "every file, tree and commit");
+        // In the pack, with one thread: exactly the objects before the cancellation.
+        assert_eq!(count(1, Some(1)), 1);
+        assert_eq!(count(7, Some(1)), 7);
+        // Among the loose objects, read in parallel: at most one more per thread.
+        let packed = odb.packed_objects() as usize;
+        let n = count(packed + 5, Some(1));
+        assert!(
+            n >= packed + 5 && n < packed + 5 + rayon::current_num_threads(),
+            "{n} of {all}, {packed} packed"
+        );
+    }
+}

@@ -164,3 +164,38 @@ pub struct Provenance {
     /// known (range and push scans).
     pub at_head: Option<bool>,
 }
+
+#[cfg(all(test, feature = "serde"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_round_trip_through_serde_with_exact_paths() {
+        let blob: ObjectId = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+            .parse()
+            .expect("an id");
+        let origin = Origin::Blob {
+            id: blob,
+            provenance: Provenance {
+                introduced: Some(Introduction {
+                    commit: CommitInfo {
+                        id: blob,
+                        author: Some("T Tester <t@example.com>".into()),
+                        date: Some(CommitTime::new(1_700_000_360, 3600)),
+                        summary: "add".into(),
+                        reachable: true,
+                    },
+                    path: BString::from(&b"cr\xffds"[..]),
+                }),
+                others: Vec::new(),
+                refs: vec!["refs/heads/main".into()],
+                at_head: Some(false),
+            },
+        };
+        let json = serde_json::to_string(&origin).expect("serializable");
+        assert!(json.starts_with(r#"{"blob":{"id":"e69de29b"#), "{json}");
+        let back: Origin = serde_json::from_str(&json).expect("deserializable");
+        assert_eq!(back, origin);
+        assert_eq!(back.path().map(|p| p.as_slice()), Some(&b"cr\xffds"[..]));
+    }
+}
