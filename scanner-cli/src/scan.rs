@@ -1,5 +1,5 @@
-//! Turns inputs (files, directories, git repositories, standard input) into findings, in
-//! parallel. Every input that cannot be read becomes an [`InputError`] with its path and
+//! Turns inputs (files, directories, git repositories, standard input) into hits — each
+//! finding with its [`Origin`] — in parallel. Every input that cannot be read becomes an [`InputError`] with its path and
 //! reason; the scan always goes on.
 
 use std::io::Read;
@@ -31,7 +31,8 @@ pub enum Origin {
     },
 }
 
-/// A finding with the input it came from.
+/// A hit: a finding, with where it is inside the bytes (its `location`), and what those
+/// bytes are (its origin). Reports group hits by credential.
 #[derive(Clone, Debug)]
 pub struct Hit {
     pub origin: Origin,

@@ -554,11 +554,18 @@ mod tests {
         assert_eq!(p.remote_ref, "refs/heads/topic");
         assert_eq!(p.remote, None, "a new branch");
 
-        let sha256 = "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813";
-        let line = format!("(delete) {} refs/heads/old {sha256}", "0".repeat(64));
+        let line = format!("(delete) {} refs/heads/old {sha1}", "0".repeat(40));
         let p = PushedRef::parse(&line).expect("a well-formed line");
         assert_eq!(p.local, None, "a deletion");
-        assert_eq!(p.remote.map(|i| i.to_string()).as_deref(), Some(sha256));
+        assert_eq!(p.remote.map(|i| i.to_string()).as_deref(), Some(sha1));
+        #[cfg(feature = "sha256")]
+        {
+            let sha256 = "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813";
+            let line = format!("(delete) {} refs/heads/old {sha256}", "0".repeat(64));
+            let p = PushedRef::parse(&line).expect("a well-formed line");
+            assert_eq!(p.local, None, "a deletion");
+            assert_eq!(p.remote.map(|i| i.to_string()).as_deref(), Some(sha256));
+        }
 
         assert_eq!(
             PushedRef::parse("refs/heads/main abc refs/heads/main"),

@@ -11,8 +11,12 @@ use crate::ObjectId;
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The path is not a git repository, or the repository cannot be opened (unreadable
-    /// configuration, an object format this build cannot read).
+    /// configuration).
     Open,
+    /// A repository of a format this build cannot read: SHA-256 objects when scanner-git
+    /// was built without its `sha256` feature, a repository format version or extension gix
+    /// does not know.
+    Unsupported,
     /// The index (staging area) cannot be read: a staged scan cannot tell what is staged.
     Index,
     /// `HEAD` or its tree cannot be read.

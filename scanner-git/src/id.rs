@@ -19,12 +19,24 @@ pub enum HashKind {
 impl HashKind {
     /// Length of an id in bytes.
     pub fn len_in_bytes(self) -> usize {
-        self.to_gix().len_in_bytes()
+        match self {
+            HashKind::Sha1 => 20,
+            HashKind::Sha256 => 32,
+        }
     }
 
     /// Length of an id in hex digits.
     pub fn len_in_hex(self) -> usize {
-        self.to_gix().len_in_hex()
+        2 * self.len_in_bytes()
+    }
+
+    /// Whether this build reads repositories of this kind (SHA-256 needs the `sha256`
+    /// feature, on by default).
+    pub fn is_supported(self) -> bool {
+        match self {
+            HashKind::Sha1 => true,
+            HashKind::Sha256 => cfg!(feature = "sha256"),
+        }
     }
 
     /// The name git gives it in `extensions.objectFormat`: `sha1` or `sha256`.
@@ -35,15 +47,9 @@ impl HashKind {
         }
     }
 
-    pub(crate) fn to_gix(self) -> gix::hash::Kind {
-        match self {
-            HashKind::Sha1 => gix::hash::Kind::Sha1,
-            HashKind::Sha256 => gix::hash::Kind::Sha256,
-        }
-    }
-
     pub(crate) fn from_gix(kind: gix::hash::Kind) -> HashKind {
         match kind {
+            #[cfg(feature = "sha256")]
             gix::hash::Kind::Sha256 => HashKind::Sha256,
             _ => HashKind::Sha1,
         }
@@ -141,6 +147,11 @@ impl FromStr for ObjectId {
                 s.len()
             )));
         }
+        if !HashKind::Sha256.is_supported() && s.len() == HashKind::Sha256.len_in_hex() {
+            return Err(ParseObjectIdError::new(format!(
+                "{s:?} is a SHA-256 id, and scanner-git was built without its sha256 feature"
+            )));
+        }
         gix::ObjectId::from_hex(s.as_bytes())
             .map(ObjectId)
             .map_err(|_| ParseObjectIdError::new(format!("{s:?} is not hexadecimal")))
@@ -191,14 +202,23 @@ mod tests {
         "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813";
 
     #[test]
-    fn both_hash_kinds_parse_and_print_in_full() {
+    fn sha1_ids_parse_and_print_in_full() {
         let sha1: ObjectId = SHA1_EMPTY_BLOB.parse().expect("a valid SHA-1 id");
         assert_eq!(sha1.kind(), HashKind::Sha1);
         assert_eq!(sha1.to_string(), SHA1_EMPTY_BLOB);
         assert_eq!(sha1.as_bytes().len(), 20);
         assert_eq!(sha1.to_hex_prefix(12), &SHA1_EMPTY_BLOB[..12]);
         assert_eq!(sha1.to_hex_prefix(100), SHA1_EMPTY_BLOB);
+        assert_eq!(
+            ObjectId::from_bytes(sha1.as_bytes()).expect("20 bytes"),
+            sha1
+        );
+    }
 
+    #[cfg(feature = "sha256")]
+    #[test]
+    fn sha256_ids_parse_and_print_in_full() {
+        let sha1: ObjectId = SHA1_EMPTY_BLOB.parse().expect("a valid SHA-1 id");
         let sha256: ObjectId = SHA256_EMPTY_BLOB.parse().expect("a valid SHA-256 id");
         assert_eq!(sha256.kind(), HashKind::Sha256);
         assert_eq!(sha256.to_string(), SHA256_EMPTY_BLOB);
@@ -216,16 +236,30 @@ mod tests {
 
     #[test]
     fn the_empty_blob_ids_are_what_gix_computes() {
-        for (kind, hex) in [
-            (HashKind::Sha1, SHA1_EMPTY_BLOB),
-            (HashKind::Sha256, SHA256_EMPTY_BLOB),
-        ] {
-            let id = gix::objs::compute_hash(kind.to_gix(), gix::objs::Kind::Blob, b"")
+        let kinds: &[(gix::hash::Kind, &str)] = &[
+            (gix::hash::Kind::Sha1, SHA1_EMPTY_BLOB),
+            #[cfg(feature = "sha256")]
+            (gix::hash::Kind::Sha256, SHA256_EMPTY_BLOB),
+        ];
+        for &(kind, hex) in kinds {
+            let id = gix::objs::compute_hash(kind, gix::objs::Kind::Blob, b"")
                 .expect("hashing an empty buffer cannot fail");
-            assert_eq!(ObjectId::from_gix(id).to_string(), hex);
-            assert_eq!(kind.len_in_hex(), hex.len());
-            assert_eq!(kind.len_in_bytes() * 2, hex.len());
+            let id = ObjectId::from_gix(id);
+            assert_eq!(id.to_string(), hex);
+            assert_eq!(id.kind().len_in_hex(), hex.len());
+            assert_eq!(id.kind().len_in_bytes(), kind.len_in_bytes());
+            assert!(id.kind().is_supported());
         }
+    }
+
+    #[cfg(not(feature = "sha256"))]
+    #[test]
+    fn sha256_ids_need_the_feature() {
+        let e = SHA256_EMPTY_BLOB
+            .parse::<ObjectId>()
+            .expect_err("no SHA-256 here");
+        assert!(e.to_string().contains("sha256 feature"), "{e}");
+        assert!(!HashKind::Sha256.is_supported());
     }
 
     #[test]
@@ -248,14 +282,17 @@ mod tests {
     fn null_ids_and_order() {
         let zero: ObjectId = "0".repeat(40).parse().expect("40 zeros");
         assert!(zero.is_null());
-        let zero256: ObjectId = "0".repeat(64).parse().expect("64 zeros");
-        assert!(zero256.is_null() && zero256.kind() == HashKind::Sha256);
+        #[cfg(feature = "sha256")]
+        {
+            let zero256: ObjectId = "0".repeat(64).parse().expect("64 zeros");
+            assert!(zero256.is_null() && zero256.kind() == HashKind::Sha256);
+        }
         let one: ObjectId = format!("{}1", "0".repeat(39)).parse().expect("an id");
         assert!(!one.is_null());
         assert!(zero < one, "ids order as their bytes");
     }
 
-    #[cfg(feature = "serde")]
+    #[cfg(all(feature = "serde", feature = "sha256"))]
     #[test]
     fn ids_serialize_as_hex() {
         let id: ObjectId = SHA256_EMPTY_BLOB.parse().expect("a valid SHA-256 id");

@@ -26,7 +26,31 @@ pub(crate) fn open(path: &Path) -> gix::Result<gix::ThreadSafeRepository> {
 pub(crate) fn open_local(path: &Path) -> Result<gix::Repository, Error> {
     open(path)
         .map(|ts| ts.to_thread_local())
-        .map_err(|e| Error::new(ErrorKind::Open, path, None, e))
+        .map_err(|e| open_error(path, e))
+}
+
+/// A repository that cannot be opened: of a format this build cannot read (SHA-256
+/// objects without the `sha256` feature, say), or not one at all.
+pub(crate) fn open_error(path: &Path, e: gix::Error) -> Error {
+    if e.is_unsupported() {
+        // The innermost cause names what is unsupported (the object format, say).
+        let mut why = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            why = c.to_string();
+            cause = c.source();
+        }
+        Error::new(
+            ErrorKind::Unsupported,
+            path,
+            Some(format!(
+                "a repository format this build cannot read ({why})"
+            )),
+            e,
+        )
+    } else {
+        Error::new(ErrorKind::Open, path, None, e)
+    }
 }
 
 /// Whether objects may be missing because the repository is a partial clone.

@@ -164,10 +164,13 @@ impl HistoryScanner {
         &self.options
     }
 
-    /// Whether `path` can be opened as a git repository (work tree, bare, or linked
-    /// worktree). Directories inside a work tree are not repositories.
+    /// Whether `path` is a git repository (work tree, bare, or linked worktree), also one
+    /// of a format this build cannot read (scanning it gives an error of kind
+    /// [`Unsupported`](crate::ErrorKind::Unsupported), never a silent scan of its files).
+    /// Directories inside a work tree are not repositories.
     pub fn is_repository(path: &Path) -> bool {
-        (path.join(".git").exists() || path.join("HEAD").is_file()) && repo::open(path).is_ok()
+        (path.join(".git").exists() || path.join("HEAD").is_file())
+            && repo::open(path).map_or_else(|e| e.is_unsupported(), |_| true)
     }
 
     /// Whether a blob with these contents was seen in this run (in any repository, hashed

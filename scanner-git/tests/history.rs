@@ -234,11 +234,36 @@ fn sha1_history_with_full_provenance() {
     deleted_file_and_branch("sha1");
 }
 
+#[cfg(feature = "sha256")]
 #[test]
 fn sha256_history_with_full_provenance() {
     deleted_file_and_branch("sha256");
 }
 
+/// Without the `sha256` feature, a SHA-256 repository is still a repository, and scanning
+/// it is an error that says why, never a silent scan of its work tree.
+#[cfg(not(feature = "sha256"))]
+#[test]
+fn sha256_repositories_are_unsupported_without_the_feature() {
+    let (_tmp, repo) = fixture("sha256");
+    assert!(HistoryScanner::is_repository(&repo.dir));
+    let e = history().scan_repository(&repo.dir).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Unsupported);
+    let mut chain = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        chain += &format!(" / {c}");
+        cause = c.source();
+    }
+    assert!(chain.contains("not enabled in this build"), "{chain}");
+    assert!(
+        e.to_string()
+            .contains("Object format is not enabled in this build"),
+        "the error itself says why: {e}"
+    );
+}
+
+#[cfg(feature = "sha256")]
 #[test]
 fn messages_and_ranges_in_a_sha256_repository() {
     let (_tmp, mut repo) = fixture("sha256");

@@ -28,7 +28,7 @@ use crate::scan::{Hit, InputError, Origin, Outcome, RepoSummary, Skipped};
 pub struct Credential {
     pub fingerprint: Fingerprint,
     pub kind: Kind,
-    /// The highest severity among its hits (a root-key context in one place counts).
+    /// The highest severity among its hits (a root-key context in one hit counts).
     pub severity: Severity,
     pub key_id: Option<KeyId>,
     pub secret: Option<Secret>,
@@ -181,8 +181,8 @@ impl Hit {
         self.order_key().cmp(&other.order_key())
     }
 
-    /// The same place twice (the same repository given twice, say).
-    fn same_place(&self, other: &Hit) -> bool {
+    /// The same hit twice (the same repository given twice, say).
+    fn is_same(&self, other: &Hit) -> bool {
         self.order(other).is_eq() && self.origin.history() == other.origin.history()
     }
 }
@@ -227,7 +227,7 @@ impl Report {
             .into_values()
             .map(|mut c| {
                 c.hits.sort_by(Hit::order);
-                c.hits.dedup_by(|a, b| a.same_place(b));
+                c.hits.dedup_by(|a, b| a.is_same(b));
                 c
             })
             .collect();

@@ -15,8 +15,8 @@
 //!     "invocations": [ { "executionSuccessful": true,
 //!       "toolExecutionNotifications": [ ... ] } ], // unreadable inputs (error), files over
 //!                                                 // --max-file-size (warning)
-//!     "results": [ {                              // one per place a credential was found;
-//!                                                 // credentials most severe first, then places
+//!     "results": [ {                              // one per hit (place a credential was found);
+//!                                                 // credentials most severe first, then hits
 //!       "ruleId": "aws-key-pair", "ruleIndex": 1,
 //!       "level": "error" | "warning" | "note",    // critical/high, medium, low/info
 //!       "message": { "text": "..." },             // kind, key ID, redacted secret, provenance
