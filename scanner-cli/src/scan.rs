@@ -1,5 +1,5 @@
-//! Turns inputs (files, directories, git repositories, standard input) into findings, in
-//! parallel. Every input that cannot be read becomes an [`InputError`] with its path and
+//! Turns inputs (files, directories, git repositories, standard input) into hits — each
+//! finding with its [`Origin`] — in parallel. Every input that cannot be read becomes an [`InputError`] with its path and
 //! reason; the scan always goes on.
 
 use std::io::Read;
@@ -13,19 +13,26 @@ use crate::args::{History, Input, ScanConfig};
 use crate::progress::Progress;
 use std::sync::atomic::Ordering;
 
-/// Where a finding was made.
+/// What a finding's bytes are: a file, standard input, or something in a repository
+/// (scanner-git's [`Origin`](scanner_git::Origin): a blob with its provenance, a message, a
+/// staged file). Where the finding is inside those bytes is the finding's
+/// [`Location`](scanner_core::Location).
 #[derive(Clone, Debug)]
 pub enum Origin {
-    /// A file (or standard input, `-`).
+    /// A file, by its path as shown in reports.
     File(String),
-    /// A repository's history.
+    /// Standard input (`-`).
+    Stdin,
+    /// Something in a repository.
     Git {
+        /// The repository, as shown in reports.
         repository: String,
-        source: Box<scanner_git::Source>,
+        origin: Box<scanner_git::Origin>,
     },
 }
 
-/// A finding with the input it came from.
+/// A hit: a finding, with where it is inside the bytes (its `location`), and what those
+/// bytes are (its origin). Reports group hits by credential.
 #[derive(Clone, Debug)]
 pub struct Hit {
     pub origin: Origin,
@@ -67,7 +74,7 @@ pub struct Outcome {
 /// What happened to one input.
 enum FileResult {
     Scanned {
-        path: String,
+        origin: Origin,
         bytes: u64,
         findings: Vec<Finding>,
     },
@@ -138,16 +145,14 @@ pub fn run(
                     }
                     Err(e) => outcome.errors.push(InputError {
                         path: display(p),
-                        reason: e.to_string(),
+                        reason: git_error(&e),
                     }),
                 }
             }
             Input::Path(p) => collect(p, &config.excludes, &mut files, &mut outcome.errors),
-            Input::Staged(repo) => absorb_changes(
-                &mut outcome,
-                repo,
-                scanner_git::scan_staged(&config.scanner, repo, config.max_file_size),
-            ),
+            Input::Staged(repo) => {
+                absorb_changes(&mut outcome, repo, history.scan_staged(repo));
+            }
             Input::Range {
                 repo,
                 include,
@@ -155,19 +160,11 @@ pub fn run(
             } => absorb_changes(
                 &mut outcome,
                 repo,
-                scanner_git::scan_range(
-                    &config.scanner,
-                    repo,
-                    include,
-                    exclude,
-                    config.max_file_size,
-                ),
+                history.scan_range(repo, include, exclude),
             ),
-            Input::Push { repo, refs } => absorb_changes(
-                &mut outcome,
-                repo,
-                scanner_git::scan_push(&config.scanner, repo, refs, config.max_file_size),
-            ),
+            Input::Push { repo, refs } => {
+                absorb_changes(&mut outcome, repo, history.scan_push(repo, refs));
+            }
         }
         // Repositories, staged changes and standard input are done here; files below.
         emit(&outcome.hits[before..]);
@@ -204,11 +201,14 @@ pub fn run(
 
 fn counted(progress: &Progress, emit: &(dyn Fn(&[Hit]) + Sync), r: FileResult) -> FileResult {
     progress.files_done.fetch_add(1, Ordering::Relaxed);
-    if let FileResult::Scanned { path, findings, .. } = &r {
+    if let FileResult::Scanned {
+        origin, findings, ..
+    } = &r
+    {
         let hits: Vec<Hit> = findings
             .iter()
             .map(|f| Hit {
-                origin: Origin::File(path.clone()),
+                origin: origin.clone(),
                 finding: f.clone(),
             })
             .collect();
@@ -232,8 +232,16 @@ fn absorb_changes(
         }
         Err(e) => outcome.errors.push(InputError {
             path: repository,
-            reason: e.to_string(),
+            reason: git_error(&e),
         }),
+    }
+}
+
+/// A repository that could not be scanned: what failed, and the error underneath.
+fn git_error(e: &scanner_git::Error) -> String {
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
     }
 }
 
@@ -246,41 +254,30 @@ fn absorb_history(
 ) {
     for problem in problems {
         outcome.errors.push(InputError {
-            path: format!("{repository}: {}", problem.what),
-            reason: problem.reason,
+            path: format!("{repository}: {}", problem.what()),
+            reason: problem.reason().to_string(),
         });
     }
-    for f in findings {
-        let origin = match f.source {
-            // Staged blobs are files about to be committed: show their paths.
-            scanner_git::Source::Staged { path, .. } => Origin::File(if repository == "." {
-                path
-            } else {
-                format!("{repository}/{path}")
-            }),
-            source => Origin::Git {
-                repository: repository.to_string(),
-                source: Box::new(source),
-            },
-        };
-        outcome.hits.push(Hit {
-            origin,
-            finding: f.finding,
-        });
-    }
+    outcome.hits.extend(findings.into_iter().map(|f| Hit {
+        origin: Origin::Git {
+            repository: repository.to_string(),
+            origin: Box::new(f.origin),
+        },
+        finding: f.finding,
+    }));
 }
 
 fn absorb(outcome: &mut Outcome, r: FileResult) {
     match r {
         FileResult::Scanned {
-            path,
+            origin,
             bytes,
             findings,
         } => {
             outcome.files_scanned += 1;
             outcome.bytes_scanned += bytes;
             outcome.hits.extend(findings.into_iter().map(|finding| Hit {
-                origin: Origin::File(path.clone()),
+                origin: origin.clone(),
                 finding,
             }));
         }
@@ -402,7 +399,7 @@ fn scan_file(
         return match std::fs::read(path) {
             Ok(bytes) if history.has_seen_blob(&bytes) => FileResult::Known,
             Ok(bytes) => FileResult::Scanned {
-                path: shown,
+                origin: Origin::File(shown),
                 bytes: size,
                 findings: scanner.scan(&bytes),
             },
@@ -414,7 +411,7 @@ fn scan_file(
     }
     match scanner.scan_file(path) {
         Ok(findings) => FileResult::Scanned {
-            path: shown,
+            origin: Origin::File(shown),
             bytes: size,
             findings,
         },
@@ -442,7 +439,7 @@ fn scan_stdin(scanner: &Scanner, max_size: u64) -> FileResult {
         return FileResult::Skipped(Skipped { path, size });
     }
     FileResult::Scanned {
-        path,
+        origin: Origin::Stdin,
         bytes: size,
         findings: scanner.scan(&buf),
     }

@@ -2,15 +2,21 @@
 //! that a range of commits introduces (a push, a pull request). Only those are scanned, so
 //! hooks stay fast on large repositories.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashSet as StdHashSet};
 use std::path::Path;
 
-use gix::ObjectId;
-use scanner_core::{Finding, Scanner};
+use bstr::{BStr, BString, ByteSlice};
+use gix::hashtable::{HashMap, HashSet};
+use gix::ObjectId as GixId;
 
-use crate::{commit_info_of, odb, CommitInfo, Error, HistoryFinding, Problem, Provenance, Source};
+use crate::error::{Error, ErrorKind};
+use crate::repo::{self, remote_tips};
+use crate::{
+    CommitInfo, HistoryFinding, HistoryScanner, Introduction, ObjectId, Origin, Problem,
+    ProblemKind, Provenance,
+};
 
-/// The findings of a staged or range scan.
+/// The findings of a staged, range or push scan.
 #[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct ChangeScan {
@@ -22,61 +28,443 @@ pub struct ChangeScan {
     pub blobs_scanned: u64,
     /// Commits in the range (0 for a staged scan).
     pub commits: u64,
+    /// Whether the scan was cancelled before it read everything; findings cover what was
+    /// read.
+    pub cancelled: bool,
 }
 
-fn open(path: &Path) -> Result<gix::Repository, Error> {
-    odb::open(path)
-        .map(|ts| ts.to_thread_local())
-        .map_err(|message| Error {
-            path: path.to_path_buf(),
-            message,
+/// One line of git's pre-push input: `<local ref> <local id> <remote ref> <remote id>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct PushedRef {
+    /// The local ref being pushed (`(delete)` for a deletion).
+    pub local_ref: String,
+    /// The local commit being pushed; `None` when the remote ref is deleted.
+    pub local: Option<ObjectId>,
+    /// The remote ref updated.
+    pub remote_ref: String,
+    /// What the remote has now; `None` for a new branch.
+    pub remote: Option<ObjectId>,
+}
+
+impl PushedRef {
+    /// Parses one line of the hook's standard input; `None` unless it has four fields and
+    /// both ids are ids (git's all-zero id becomes `None`).
+    pub fn parse(line: &str) -> Option<PushedRef> {
+        let mut w = line.split_whitespace();
+        let (local_ref, local, remote_ref, remote) = (w.next()?, w.next()?, w.next()?, w.next()?);
+        let id = |s: &str| -> Option<Option<ObjectId>> {
+            let id: ObjectId = s.parse().ok()?;
+            Some((!id.is_null()).then_some(id))
+        };
+        Some(PushedRef {
+            local_ref: local_ref.to_string(),
+            local: id(local)?,
+            remote_ref: remote_ref.to_string(),
+            remote: id(remote)?,
         })
-}
-
-fn error(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
-    Error {
-        path: path.to_path_buf(),
-        message: format!("{what}: {e}"),
     }
 }
 
-/// One entry of a tree.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct TreeEntry {
-    id: ObjectId,
-    is_tree: bool,
-    is_submodule: bool,
+/// Scans of what changes add, with the scanner's detection and size limit.
+impl HistoryScanner {
+    /// Scans what is staged for the next commit: the index entries whose blob differs from
+    /// HEAD's tree at the same path (everything, before the first commit). Directories
+    /// whose entry in the index's cache tree is valid and names HEAD's tree there hold
+    /// nothing staged and are not read at all.
+    ///
+    /// # Errors
+    ///
+    /// When the repository or its index cannot be read: a pre-commit check must fail closed,
+    /// never pass silently.
+    pub fn scan_staged(&self, path: &Path) -> Result<ChangeScan, Error> {
+        let repo = repo::open_local(path)?;
+        self.progress.repository_started();
+        let scan = self.staged(&repo, path);
+        self.progress.repository_done();
+        scan
+    }
+
+    /// Scans what the commits reachable from `include` and not from `exclude` introduce:
+    /// the blobs they add relative to their parents (each blob once, attributed to the
+    /// oldest commit adding it), and their messages. Revisions are anything git accepts
+    /// (`main`, `origin/main`, `HEAD~3`, full ids).
+    ///
+    /// # Errors
+    ///
+    /// When the repository cannot be opened, a revision does not resolve to a commit, or
+    /// the commits cannot be walked.
+    pub fn scan_range(
+        &self,
+        path: &Path,
+        include: &[String],
+        exclude: &[String],
+    ) -> Result<ChangeScan, Error> {
+        let repo = repo::open_local(path)?;
+        let resolve = |spec: &String| -> Result<GixId, Error> {
+            let id = repo.rev_parse_single(spec.as_str()).map_err(|e| {
+                Error::new(
+                    ErrorKind::Revision,
+                    path,
+                    Some(format!("cannot resolve {spec:?}")),
+                    e,
+                )
+            })?;
+            id.object()
+                .and_then(|o| o.peel_to_commit())
+                .map(|c| c.id)
+                .map_err(|e| {
+                    Error::new(
+                        ErrorKind::Revision,
+                        path,
+                        Some(format!("{spec:?} is not a commit")),
+                        e,
+                    )
+                })
+        };
+        let tips = include.iter().map(resolve).collect::<Result<Vec<_>, _>>()?;
+        let hidden = exclude.iter().map(resolve).collect::<Result<Vec<_>, _>>()?;
+        self.progress.repository_started();
+        let scan = self.commits(&repo, path, tips, hidden);
+        self.progress.repository_done();
+        scan
+    }
+
+    /// Scans exactly what a push sends: for each pushed ref, the commits reachable from the
+    /// local commit and not from what the remote has (for a new branch, or a remote commit
+    /// this clone never fetched: not from any remote-tracking ref). Deletions scan nothing.
+    ///
+    /// # Errors
+    ///
+    /// When the repository cannot be opened or the commits cannot be walked (a pushed id
+    /// that is not a commit here).
+    pub fn scan_push(&self, path: &Path, pushed: &[PushedRef]) -> Result<ChangeScan, Error> {
+        let repo = repo::open_local(path)?;
+        let mut tips = Vec::new();
+        let mut hidden = Vec::new();
+        for p in pushed {
+            let Some(local) = p.local else { continue };
+            tips.push(local.to_gix());
+            match p.remote.map(ObjectId::to_gix) {
+                // A remote commit this clone never fetched says nothing about what is new:
+                // fall back to everything the remote-tracking refs have.
+                Some(id) if repo.find_object(id).is_ok() => hidden.push(id),
+                _ => hidden.extend(remote_tips(&repo)),
+            }
+        }
+        if tips.is_empty() {
+            return Ok(ChangeScan::default());
+        }
+        self.progress.repository_started();
+        let scan = self.commits(&repo, path, tips, hidden);
+        self.progress.repository_done();
+        scan
+    }
+
+    fn staged(&self, repo: &gix::Repository, path: &Path) -> Result<ChangeScan, Error> {
+        let index = repo.open_index().map_err(|e| {
+            Error::new(
+                ErrorKind::Index,
+                path,
+                Some("cannot read the index".into()),
+                e,
+            )
+        })?;
+        let head = match repo.head_tree_id() {
+            Ok(tree) => Some(tree.detach()),
+            // An unborn HEAD: everything staged is new.
+            Err(_) if repo.head_id().is_err() => None,
+            Err(e) => {
+                return Err(Error::new(
+                    ErrorKind::Head,
+                    path,
+                    Some("cannot read HEAD".into()),
+                    e,
+                ))
+            }
+        };
+        let mut committed = Committed::default();
+        if let Some(tree) = head {
+            committed
+                .read(repo, tree, index.tree(), BString::default())
+                .map_err(|e| {
+                    Error::new(
+                        ErrorKind::Head,
+                        path,
+                        Some("cannot read HEAD's tree".into()),
+                        e,
+                    )
+                })?;
+        }
+        let mut out = ChangeScan::default();
+        let mut seen = StdHashSet::new();
+        for entry in index.entries() {
+            use gix::index::entry::{Mode, Stage};
+            if self.cancel.is_cancelled() {
+                out.cancelled = true;
+                break;
+            }
+            if entry.stage() != Stage::Unconflicted
+                || entry.mode.contains(Mode::COMMIT)
+                || entry.mode.contains(Mode::DIR)
+            {
+                continue;
+            }
+            let p = entry.path(&index);
+            if committed.holds(p, &entry.id) || !seen.insert((p.to_owned(), entry.id)) {
+                continue;
+            }
+            out.blobs_scanned += 1;
+            for finding in self.blob_findings(repo, &entry.id, &mut out.problems) {
+                out.findings.push(HistoryFinding {
+                    finding,
+                    origin: Origin::Staged {
+                        id: ObjectId::from_gix(entry.id),
+                        path: p.to_owned(),
+                    },
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// A range scan with resolved ids; `hidden` ids the repository lacks are ignored.
+    fn commits(
+        &self,
+        repo: &gix::Repository,
+        path: &Path,
+        tips: Vec<GixId>,
+        hidden: Vec<GixId>,
+    ) -> Result<ChangeScan, Error> {
+        let hash = repo.object_hash();
+        let walk_error = |e| {
+            Error::new(
+                ErrorKind::Walk,
+                path,
+                Some("cannot walk the commits".into()),
+                e,
+            )
+        };
+        let hidden: Vec<GixId> = hidden
+            .into_iter()
+            .filter(|h| repo.find_object(*h).is_ok())
+            .collect();
+        let walk = repo
+            .rev_walk(tips)
+            .with_hidden(hidden)
+            .all()
+            .map_err(&walk_error)?;
+        let mut commits = Vec::new();
+        for info in walk {
+            let info = info.map_err(&walk_error)?;
+            commits.push((info.id, info.parent_ids.iter().copied().collect::<Vec<_>>()));
+        }
+        // Oldest first, so that a blob is attributed to the first commit adding it.
+        commits.reverse();
+        let mut out = ChangeScan {
+            commits: commits.len() as u64,
+            ..ChangeScan::default()
+        };
+        let mut scanned: HashSet<GixId> = HashSet::default();
+        // Trees of the commits read so far: a commit's parents in the range come before it.
+        let mut trees: HashMap<GixId, GixId> = HashMap::default();
+        let mut diff = TreeDiff::default();
+        for (id, parents) in &commits {
+            if self.cancel.is_cancelled() {
+                out.cancelled = true;
+                break;
+            }
+            let commit = match repo.find_object(*id) {
+                Ok(c) => c,
+                Err(e) => {
+                    out.problems.push(unreadable("commit", id, e));
+                    continue;
+                }
+            };
+            let Ok(parsed) = gix::objs::CommitRef::from_bytes(&commit.data, hash) else {
+                out.problems.push(Problem::object(
+                    ProblemKind::MalformedObject,
+                    "commit",
+                    id,
+                    "malformed",
+                ));
+                continue;
+            };
+            let tree = parsed.tree();
+            trees.insert(*id, tree);
+            let info = CommitInfo::of(Some(&parsed), id, true);
+            for finding in self.scanner.scan(parsed.message) {
+                out.findings.push(HistoryFinding {
+                    finding,
+                    origin: Origin::CommitMessage {
+                        commit: info.clone(),
+                    },
+                });
+            }
+            let parent_trees: Vec<Option<GixId>> = if parents.is_empty() {
+                vec![None]
+            } else {
+                parents
+                    .iter()
+                    .map(|p| {
+                        trees.get(p).copied().or_else(|| {
+                            // A parent outside the range (its boundary): read here.
+                            repo.find_object(*p).ok().and_then(|o| {
+                                gix::objs::CommitRef::from_bytes(&o.data, hash)
+                                    .ok()
+                                    .map(|c| c.tree())
+                            })
+                        })
+                    })
+                    .collect()
+            };
+            // A blob is introduced when no parent has it at that path.
+            let mut added: Option<Vec<(BString, GixId)>> = None;
+            for parent_tree in parent_trees {
+                let d = match diff.added(repo, parent_tree, tree) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        out.problems.push(Problem::object(
+                            ProblemKind::UnreadableObject,
+                            "commit",
+                            id,
+                            e,
+                        ));
+                        Vec::new()
+                    }
+                };
+                added = Some(match added {
+                    None => d,
+                    Some(prev) => prev.into_iter().filter(|x| d.contains(x)).collect(),
+                });
+            }
+            for (p, blob) in added.unwrap_or_default() {
+                if !scanned.insert(blob) {
+                    continue;
+                }
+                out.blobs_scanned += 1;
+                let findings = self.blob_findings(repo, &blob, &mut out.problems);
+                if findings.is_empty() {
+                    continue;
+                }
+                let origin = Origin::Blob {
+                    id: ObjectId::from_gix(blob),
+                    provenance: Provenance {
+                        introduced: Some(Introduction {
+                            commit: info.clone(),
+                            path: p,
+                        }),
+                        others: Vec::new(),
+                        refs: Vec::new(),
+                        at_head: None,
+                    },
+                };
+                out.findings
+                    .extend(findings.into_iter().map(|finding| HistoryFinding {
+                        finding,
+                        origin: origin.clone(),
+                    }));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The findings in blob `id`; none when it is over the size limit or unreadable (a
+    /// problem then).
+    fn blob_findings(
+        &self,
+        repo: &gix::Repository,
+        id: &gix::oid,
+        problems: &mut Vec<Problem>,
+    ) -> Vec<scanner_core::Finding> {
+        match repo.find_object(id) {
+            Ok(obj) if obj.data.len() as u64 <= self.options.max_blob_size => {
+                self.progress.blob_scanned(obj.data.len() as u64);
+                self.scanner.scan(&obj.data)
+            }
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                problems.push(unreadable("object", id, e));
+                Vec::new()
+            }
+        }
+    }
 }
 
-/// Entries of a tree by name; none for no tree.
-fn entries(
-    repo: &gix::Repository,
-    tree: Option<ObjectId>,
-) -> Result<BTreeMap<Vec<u8>, TreeEntry>, String> {
-    let Some(tree) = tree else {
-        return Ok(BTreeMap::new());
+/// An object that could not be read: missing, or unreadable.
+fn unreadable(noun: &str, id: &gix::oid, e: gix::Error) -> Problem {
+    let kind = if e.is_not_found() {
+        ProblemKind::MissingObject
+    } else {
+        ProblemKind::UnreadableObject
     };
-    let obj = repo
-        .find_object(tree)
-        .map_err(|e| format!("tree {tree}: {e}"))?;
-    Ok(
-        gix::objs::TreeRefIter::from_bytes(&obj.data, gix::hash::Kind::Sha1)
-            .filter_map(Result::ok)
-            .map(|e| {
-                let entry = TreeEntry {
-                    id: e.oid.to_owned(),
-                    is_tree: e.mode.is_tree(),
-                    is_submodule: e.mode.is_commit(),
-                };
-                (e.filename.to_vec(), entry)
-            })
-            .collect(),
-    )
+    Problem::object(kind, noun, id, e.to_string())
+}
+
+/// The blobs of HEAD's tree, by path, except below directories the index's cache tree
+/// shows unchanged.
+#[derive(Default)]
+struct Committed {
+    blobs: BTreeMap<BString, GixId>,
+    /// Directories (`a/b`, no trailing slash; empty for the root) whose index entries
+    /// all match HEAD.
+    unchanged: StdHashSet<BString>,
+}
+
+impl Committed {
+    /// Reads `tree` (HEAD's tree at `prefix`), skipping it whole when `cache`, the index's
+    /// cache-tree entry for the same directory, is valid and names the same tree.
+    fn read(
+        &mut self,
+        repo: &gix::Repository,
+        tree: GixId,
+        cache: Option<&gix::index::extension::Tree>,
+        prefix: BString,
+    ) -> Result<(), String> {
+        if cache.is_some_and(|c| c.num_entries.is_some() && c.id == tree) {
+            self.unchanged.insert(prefix);
+            return Ok(());
+        }
+        let obj = repo
+            .find_object(tree)
+            .map_err(|e| format!("tree {tree}: {e}"))?;
+        for entry in gix::objs::TreeRefIter::from_bytes(&obj.data, repo.object_hash()) {
+            let entry = entry.map_err(|e| format!("tree {tree}: {e}"))?;
+            let path = join(prefix.as_ref(), entry.filename);
+            if entry.mode.is_tree() {
+                let child = cache.and_then(|c| {
+                    c.children
+                        .iter()
+                        .find(|t| t.name.as_slice() == entry.filename.as_bytes())
+                });
+                self.read(repo, entry.oid.to_owned(), child, path)?;
+            } else if !entry.mode.is_commit() {
+                self.blobs.insert(path, entry.oid.to_owned());
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether HEAD has blob `id` at `path`.
+    fn holds(&self, path: &BStr, id: &GixId) -> bool {
+        if self.blobs.get(path) == Some(id) {
+            return true;
+        }
+        // Below an unchanged directory every index entry is HEAD's.
+        if self.unchanged.contains(BStr::new(b"")) {
+            return true;
+        }
+        path.iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'/')
+            .any(|(i, _)| self.unchanged.contains(&path[..i]))
+    }
 }
 
 /// `prefix/name`, or `name` at the root.
-fn join(prefix: &[u8], name: &[u8]) -> Vec<u8> {
-    let mut p = prefix.to_vec();
+fn join(prefix: &BStr, name: &BStr) -> BString {
+    let mut p = BString::from(prefix.to_vec());
     if !p.is_empty() {
         p.push(b'/');
     }
@@ -84,345 +472,109 @@ fn join(prefix: &[u8], name: &[u8]) -> Vec<u8> {
     p
 }
 
-/// Every blob under `tree`, by path.
-fn tree_blobs(
-    repo: &gix::Repository,
-    tree: ObjectId,
-    prefix: &[u8],
-    out: &mut BTreeMap<Vec<u8>, ObjectId>,
-) -> Result<(), String> {
-    for (name, e) in entries(repo, Some(tree))? {
-        let path = join(prefix, &name);
-        if e.is_tree {
-            tree_blobs(repo, e.id, &path, out)?;
-        } else if !e.is_submodule {
-            out.insert(path, e.id);
-        }
-    }
-    Ok(())
+/// gix's tree diff, keeping only what a commit adds: blobs (and symlinks) whose id is new
+/// at their path. Subtrees with the same id are skipped whole, so the cost follows the size
+/// of the change.
+#[derive(Default)]
+struct TreeDiff {
+    state: gix::diff::tree::State,
 }
 
-/// Blobs of `new` that `old` does not have at the same path: what a commit adds. Subtrees
-/// with the same id are skipped whole, so the cost follows the size of the change.
-fn diff(
-    repo: &gix::Repository,
-    old: Option<ObjectId>,
-    new: ObjectId,
-    prefix: &[u8],
-    out: &mut Vec<(Vec<u8>, ObjectId)>,
-) -> Result<(), String> {
-    if old == Some(new) {
-        return Ok(());
-    }
-    let before = entries(repo, old)?;
-    for (name, e) in entries(repo, Some(new))? {
-        let prev = before.get(&name);
-        if e.is_submodule || prev.is_some_and(|p| p.id == e.id) {
-            continue;
+impl TreeDiff {
+    /// Blobs of `new` that `old` does not have at the same path, in path order.
+    fn added(
+        &mut self,
+        repo: &gix::Repository,
+        old: Option<GixId>,
+        new: GixId,
+    ) -> Result<Vec<(BString, GixId)>, String> {
+        if old == Some(new) {
+            return Ok(Vec::new());
         }
-        let path = join(prefix, &name);
-        if e.is_tree {
-            diff(
-                repo,
-                prev.filter(|p| p.is_tree).map(|p| p.id),
-                e.id,
-                &path,
-                out,
-            )?;
-        } else {
-            out.push((path, e.id));
-        }
-    }
-    Ok(())
-}
-
-fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn scan_blob(
-    repo: &gix::Repository,
-    scanner: &Scanner,
-    id: ObjectId,
-    max_size: u64,
-    problems: &mut Vec<Problem>,
-) -> Option<Vec<Finding>> {
-    match repo.find_object(id) {
-        Ok(obj) if obj.data.len() as u64 <= max_size => Some(scanner.scan(&obj.data)),
-        Ok(_) => None,
-        Err(e) => {
-            problems.push(Problem::new(format!("object {id}"), e.to_string()));
-            None
-        }
-    }
-}
-
-/// Scans what is staged for the next commit: the index entries whose blob differs from
-/// HEAD's tree at the same path (everything, before the first commit).
-///
-/// # Errors
-///
-/// When the repository or its index cannot be read: a pre-commit check must fail closed,
-/// never pass silently.
-pub fn scan_staged(scanner: &Scanner, path: &Path, max_size: u64) -> Result<ChangeScan, Error> {
-    let repo = open(path)?;
-    let index = repo
-        .open_index()
-        .map_err(|e| error(path, "cannot read the index", e))?;
-    let mut head = BTreeMap::new();
-    match repo.head_tree_id() {
-        Ok(tree) => tree_blobs(&repo, tree.detach(), &[], &mut head)
-            .map_err(|e| error(path, "cannot read HEAD's tree", e))?,
-        // An unborn HEAD: everything staged is new.
-        Err(_) if repo.head_id().is_err() => {}
-        Err(e) => return Err(error(path, "cannot read HEAD", e)),
-    }
-    let mut out = ChangeScan::default();
-    let mut seen = HashSet::new();
-    for entry in index.entries() {
-        use gix::index::entry::{Mode, Stage};
-        if entry.stage() != Stage::Unconflicted
-            || entry.mode.contains(Mode::COMMIT)
-            || entry.mode.contains(Mode::DIR)
-        {
-            continue;
-        }
-        let p = entry.path(&index);
-        if head.get(p.as_ref() as &[u8]) == Some(&entry.id) || !seen.insert((p.to_vec(), entry.id))
-        {
-            continue;
-        }
-        out.blobs_scanned += 1;
-        if let Some(findings) = scan_blob(&repo, scanner, entry.id, max_size, &mut out.problems) {
-            for f in findings {
-                out.findings.push(HistoryFinding {
-                    finding: f,
-                    source: Source::Staged {
-                        path: lossy(p),
-                        id: entry.id.to_string(),
-                    },
-                });
+        let hash = repo.object_hash();
+        let read = |id: Option<GixId>| -> Result<Vec<u8>, String> {
+            match id {
+                None => Ok(Vec::new()),
+                Some(id) => repo
+                    .find_object(id)
+                    .map(|o| o.detach().data)
+                    .map_err(|e| format!("tree {id}: {e}")),
             }
-        }
-    }
-    Ok(out)
-}
-
-/// Scans what the commits reachable from `include` and not from `exclude` introduce: the
-/// blobs they add relative to their parents (each blob once, attributed to the oldest
-/// commit adding it), and their messages. Revisions are anything git accepts
-/// (`main`, `origin/main`, `HEAD~3`, full ids).
-///
-/// # Errors
-///
-/// When the repository cannot be opened or a revision does not resolve.
-pub fn scan_range(
-    scanner: &Scanner,
-    path: &Path,
-    include: &[String],
-    exclude: &[String],
-    max_size: u64,
-) -> Result<ChangeScan, Error> {
-    let repo = open(path)?;
-    let resolve = |spec: &String| -> Result<ObjectId, Error> {
-        repo.rev_parse_single(spec.as_str())
-            .map_err(|e| error(path, &format!("cannot resolve {spec:?}"), e))
-            .and_then(|id| {
-                id.object()
-                    .and_then(|o| o.peel_to_commit())
-                    .map(|c| c.id)
-                    .map_err(|e| error(path, &format!("{spec:?} is not a commit"), e))
+        };
+        let (old_data, new_data) = (read(old)?, read(Some(new))?);
+        let mut recorder = gix::diff::tree::Recorder::default();
+        gix::diff::tree(
+            gix::objs::TreeRefIter::from_bytes(&old_data, hash),
+            gix::objs::TreeRefIter::from_bytes(&new_data, hash),
+            &mut self.state,
+            &repo.objects,
+            &mut recorder,
+        )
+        .map_err(|e| crate::error::error_chain(&e))?;
+        use gix::diff::tree::recorder::Change;
+        let mut added: Vec<(BString, GixId)> = recorder
+            .records
+            .into_iter()
+            .filter_map(|change| match change {
+                Change::Addition {
+                    entry_mode,
+                    oid,
+                    path,
+                    ..
+                } => Some((entry_mode, oid, path)),
+                Change::Modification {
+                    previous_oid,
+                    entry_mode,
+                    oid,
+                    path,
+                    ..
+                } if previous_oid != oid => Some((entry_mode, oid, path)),
+                _ => None,
             })
-    };
-    let tips = include.iter().map(resolve).collect::<Result<Vec<_>, _>>()?;
-    let hidden = exclude.iter().map(resolve).collect::<Result<Vec<_>, _>>()?;
-    scan_commits(scanner, &repo, path, tips, hidden, max_size)
-}
-
-/// [`scan_range`] with resolved ids; `hidden` ids the repository lacks are ignored.
-pub(crate) fn scan_commits(
-    scanner: &Scanner,
-    repo: &gix::Repository,
-    path: &Path,
-    tips: Vec<ObjectId>,
-    hidden: Vec<ObjectId>,
-    max_size: u64,
-) -> Result<ChangeScan, Error> {
-    let hidden: Vec<ObjectId> = hidden
-        .into_iter()
-        .filter(|h| repo.find_object(*h).is_ok())
-        .collect();
-    let walk = repo
-        .rev_walk(tips)
-        .with_hidden(hidden)
-        .all()
-        .map_err(|e| error(path, "cannot walk the commits", e))?;
-    let mut commits = Vec::new();
-    for info in walk {
-        let info = info.map_err(|e| error(path, "cannot walk the commits", e))?;
-        commits.push((info.id, info.parent_ids.iter().copied().collect::<Vec<_>>()));
-    }
-    // Oldest first, so that a blob is attributed to the first commit adding it.
-    commits.reverse();
-    let mut out = ChangeScan {
-        commits: commits.len() as u64,
-        ..ChangeScan::default()
-    };
-    let mut scanned: HashSet<ObjectId> = HashSet::new();
-    let mut trees: std::collections::HashMap<ObjectId, ObjectId> = std::collections::HashMap::new();
-    for (id, parents) in &commits {
-        let commit = match repo.find_object(*id) {
-            Ok(c) => c,
-            Err(e) => {
-                out.problems
-                    .push(Problem::new(format!("commit {id}"), e.to_string()));
-                continue;
-            }
-        };
-        let Ok(parsed) = gix::objs::CommitRef::from_bytes(&commit.data, gix::hash::Kind::Sha1)
-        else {
-            out.problems
-                .push(Problem::new(format!("commit {id}"), "malformed"));
-            continue;
-        };
-        let tree = parsed.tree();
-        trees.insert(*id, tree);
-        let info: CommitInfo = commit_info_of(Some(&parsed), *id, true);
-        for f in scanner.scan(parsed.message) {
-            out.findings.push(HistoryFinding {
-                finding: f,
-                source: Source::CommitMessage(info.clone()),
-            });
-        }
-        // A blob is introduced when no parent has it at that path.
-        let mut added: Option<Vec<(Vec<u8>, ObjectId)>> = None;
-        let parent_trees: Vec<Option<ObjectId>> = if parents.is_empty() {
-            vec![None]
-        } else {
-            // Parents in the range were read just before (oldest first); the boundary ones
-            // are read here.
-            parents
-                .iter()
-                .map(|p| {
-                    trees.get(p).copied().or_else(|| {
-                        repo.find_object(*p).ok().and_then(|o| {
-                            gix::objs::CommitRef::from_bytes(&o.data, gix::hash::Kind::Sha1)
-                                .ok()
-                                .map(|c| c.tree())
-                        })
-                    })
-                })
-                .collect()
-        };
-        for parent_tree in parent_trees {
-            let mut d = Vec::new();
-            if let Err(e) = diff(repo, parent_tree, tree, &[], &mut d) {
-                out.problems.push(Problem::new(format!("commit {id}"), e));
-            }
-            added = Some(match added {
-                None => d,
-                Some(prev) => prev.into_iter().filter(|x| d.contains(x)).collect(),
-            });
-        }
-        for (p, blob) in added.unwrap_or_default() {
-            if !scanned.insert(blob) {
-                continue;
-            }
-            out.blobs_scanned += 1;
-            if let Some(findings) = scan_blob(repo, scanner, blob, max_size, &mut out.problems) {
-                let provenance = Provenance {
-                    introduced: Some((info.clone(), lossy(&p))),
-                    others: Vec::new(),
-                    refs: Vec::new(),
-                    at_head: None,
-                };
-                for f in findings {
-                    out.findings.push(HistoryFinding {
-                        finding: f,
-                        source: Source::Blob {
-                            id: blob.to_string(),
-                            provenance: provenance.clone(),
-                        },
-                    });
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Tips of the remote-tracking refs (`refs/remotes/*`): what a remote already has.
-pub(crate) fn remote_tips(repo: &gix::Repository) -> Vec<ObjectId> {
-    let Ok(refs) = repo.references() else {
-        return Vec::new();
-    };
-    let Ok(iter) = refs.prefixed("refs/remotes/") else {
-        return Vec::new();
-    };
-    iter.filter_map(Result::ok)
-        .filter_map(|mut r| r.peel_to_id().ok().map(gix::Id::detach))
-        .collect()
-}
-
-/// One line of git's pre-push input: `<local ref> <local sha> <remote ref> <remote sha>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PushedRef {
-    /// The local commit being pushed (all zeros when the remote ref is deleted).
-    pub local: String,
-    /// What the remote has now (all zeros for a new branch).
-    pub remote: String,
-}
-
-impl PushedRef {
-    /// Parses one line of the hook's standard input.
-    pub fn parse(line: &str) -> Option<PushedRef> {
-        let mut w = line.split_whitespace();
-        let (_lref, local, _rref, remote) = (w.next()?, w.next()?, w.next()?, w.next()?);
-        Some(PushedRef {
-            local: local.to_string(),
-            remote: remote.to_string(),
-        })
+            .filter(|(mode, _, _)| !mode.is_tree() && !mode.is_commit())
+            .map(|(_, oid, path)| (path, oid))
+            .collect();
+        // Breadth-first from gix; path order is what git shows (and depth-first order).
+        added.sort();
+        Ok(added)
     }
 }
 
-/// Scans exactly what a push sends: for each pushed ref, the commits reachable from the
-/// local commit and not from what the remote has (for a new branch: not from any
-/// remote-tracking ref). Deletions scan nothing.
-///
-/// # Errors
-///
-/// When the repository cannot be opened or a pushed id is not a commit here.
-pub fn scan_push(
-    scanner: &Scanner,
-    path: &Path,
-    pushed: &[PushedRef],
-    max_size: u64,
-) -> Result<ChangeScan, Error> {
-    let repo = open(path)?;
-    let is_null = |s: &str| s.bytes().all(|b| b == b'0');
-    let mut tips = Vec::new();
-    let mut hidden = Vec::new();
-    for p in pushed {
-        if is_null(&p.local) {
-            continue;
+#[cfg(test)]
+mod tests {
+    use super::PushedRef;
+
+    #[test]
+    fn pre_push_lines_parse_with_either_hash_and_zero_ids() {
+        let sha1 = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
+        let line = format!("refs/heads/main {sha1} refs/heads/topic {}", "0".repeat(40));
+        let p = PushedRef::parse(&line).expect("a well-formed line");
+        assert_eq!(p.local_ref, "refs/heads/main");
+        assert_eq!(p.local.map(|i| i.to_string()).as_deref(), Some(sha1));
+        assert_eq!(p.remote_ref, "refs/heads/topic");
+        assert_eq!(p.remote, None, "a new branch");
+
+        let line = format!("(delete) {} refs/heads/old {sha1}", "0".repeat(40));
+        let p = PushedRef::parse(&line).expect("a well-formed line");
+        assert_eq!(p.local, None, "a deletion");
+        assert_eq!(p.remote.map(|i| i.to_string()).as_deref(), Some(sha1));
+        #[cfg(feature = "sha256")]
+        {
+            let sha256 = "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813";
+            let line = format!("(delete) {} refs/heads/old {sha256}", "0".repeat(64));
+            let p = PushedRef::parse(&line).expect("a well-formed line");
+            assert_eq!(p.local, None, "a deletion");
+            assert_eq!(p.remote.map(|i| i.to_string()).as_deref(), Some(sha256));
         }
-        tips.push(
-            ObjectId::from_hex(p.local.as_bytes())
-                .map_err(|e| error(path, &format!("bad id {:?}", p.local), e))?,
+
+        assert_eq!(
+            PushedRef::parse("refs/heads/main abc refs/heads/main"),
+            None
         );
-        if is_null(&p.remote) {
-            hidden.extend(remote_tips(&repo));
-        } else {
-            match ObjectId::from_hex(p.remote.as_bytes()) {
-                // A remote commit this clone never fetched says nothing about what is new:
-                // fall back to everything the remote-tracking refs have.
-                Ok(id) if repo.find_object(id).is_ok() => hidden.push(id),
-                _ => hidden.extend(remote_tips(&repo)),
-            }
-        }
+        assert_eq!(
+            PushedRef::parse(&format!("a {sha1} b not-an-id")),
+            None,
+            "ids must be ids"
+        );
     }
-    if tips.is_empty() {
-        return Ok(ChangeScan::default());
-    }
-    scan_commits(scanner, &repo, path, tips, hidden, max_size)
 }

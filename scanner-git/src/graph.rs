@@ -5,13 +5,14 @@
 //!
 //! Memory: about 30 bytes per distinct referenced id and 4 bytes per tree entry.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
 use gix::ObjectId;
 
-use crate::table::IdMap;
+use gix::hashtable::{HashMap as IdMap, HashSet};
+
+use crate::sync::lock;
 
 const SHARDS: usize = 64;
 /// Marks an entry that is a subtree (the rest are blobs and symlinks).
@@ -31,26 +32,23 @@ struct Store {
 /// Built concurrently by the object pass.
 #[derive(Debug)]
 pub(crate) struct GraphBuilder {
-    ids: Vec<Mutex<IdMap<u32>>>,
+    hash: gix::hash::Kind,
+    ids: Vec<Mutex<IdMap<ObjectId, u32>>>,
     next: AtomicU32,
     store: Mutex<Store>,
 }
 
-impl Default for GraphBuilder {
-    fn default() -> Self {
+impl GraphBuilder {
+    /// A graph of a repository whose objects use `hash`.
+    pub(crate) fn new(hash: gix::hash::Kind) -> Self {
         GraphBuilder {
+            hash,
             ids: (0..SHARDS).map(|_| Mutex::new(IdMap::default())).collect(),
             next: AtomicU32::new(0),
             store: Mutex::new(Store::default()),
         }
     }
-}
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-impl GraphBuilder {
     pub(crate) fn intern(&self, id: &gix::oid) -> u32 {
         let mut shard = lock(&self.ids[usize::from(id.as_bytes()[0]) % SHARDS]);
         if let Some(&i) = shard.get(id) {
@@ -65,7 +63,7 @@ impl GraphBuilder {
     /// are not followed.
     pub(crate) fn add_tree(&self, id: &gix::oid, data: &[u8]) -> Result<(), String> {
         let mut children = Vec::new();
-        for entry in gix::objs::TreeRefIter::from_bytes(data, gix::hash::Kind::Sha1) {
+        for entry in gix::objs::TreeRefIter::from_bytes(data, self.hash) {
             let entry = entry.map_err(|e| e.to_string())?;
             if entry.mode.is_commit() {
                 continue;
@@ -95,21 +93,15 @@ impl GraphBuilder {
 
     pub(crate) fn finish(self) -> Graph {
         let count = self.next.load(Ordering::Relaxed) as usize;
-        let store = self
-            .store
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let store = crate::sync::into_inner(self.store);
         let mut ranges = vec![(0u32, 0u32, u32::MAX); count];
         for (me, chunk, start, len) in store.nodes {
             ranges[me as usize] = (chunk, start, len);
         }
-        let ids: IdMap<u32> = self
+        let ids: IdMap<ObjectId, u32> = self
             .ids
             .into_iter()
-            .flat_map(|s| {
-                s.into_inner()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-            })
+            .flat_map(crate::sync::into_inner)
             .collect();
         Graph {
             ids,
@@ -122,7 +114,7 @@ impl GraphBuilder {
 /// The finished graph.
 #[derive(Debug)]
 pub(crate) struct Graph {
-    ids: IdMap<u32>,
+    ids: IdMap<ObjectId, u32>,
     /// Per index: where its entries are (chunk, start, length), or length `u32::MAX` if it
     /// is no tree in the database.
     ranges: Vec<(u32, u32, u32)>,
@@ -157,7 +149,8 @@ impl Graph {
 
     /// For each index, whether the tree there holds a matched blob at any depth.
     pub(crate) fn leads_to(&self, matched: &HashSet<ObjectId>) -> Leads {
-        let targets: HashSet<u32> = matched.iter().filter_map(|id| self.index(id)).collect();
+        let targets: std::collections::HashSet<u32> =
+            matched.iter().filter_map(|id| self.index(id)).collect();
         // 0 unknown, 1 no, 2 yes. Iterative post-order: trees may be deep.
         let mut state = vec![0u8; self.ranges.len()];
         let mut stack: Vec<(u32, bool)> = Vec::new();

@@ -2,26 +2,23 @@
 //! pass over every object in it (packs and loose objects, reachable or not).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 use gix::odb::pack;
 use rayon::prelude::*;
 
-use crate::Problem;
+use crate::error::error_chain;
+use crate::{Problem, ProblemKind};
 
-/// Open `path` as a repository without letting the environment or global configuration in,
-/// and without writing anything.
-pub(crate) fn open(path: &Path) -> Result<gix::ThreadSafeRepository, String> {
-    let opts = gix::open::Options::isolated()
-        .open_path_as_is(false)
-        .strict_config(false)
-        .lossy_config(true)
-        // In memory only: caches for the few single-object reads of the provenance stage.
-        .config_overrides([
-            "gitoxide.objects.cacheLimit=16m",
-            "core.deltaBaseCacheLimit=64m",
-        ]);
-    gix::ThreadSafeRepository::open_opts(path, opts).map_err(|e| e.to_string())
+/// What the traversal hands every object to, from many threads at once.
+pub(crate) trait Visitor: Sync {
+    /// One object, decoded (delta chains resolved).
+    fn object(&self, kind: gix::objs::Kind, data: &[u8], id: &gix::oid);
+    /// Something that could not be read.
+    fn problem(&self, problem: Problem);
+    /// Whether to stop: checked before every object.
+    fn is_cancelled(&self) -> bool;
 }
 
 /// Objects directories (the repository's and its alternates') and their packs.
@@ -30,6 +27,9 @@ pub(crate) struct Odb {
     pub(crate) dirs: Vec<PathBuf>,
     /// `(index, pack)` pairs.
     pub(crate) packs: Vec<(PathBuf, PathBuf)>,
+    /// The repository's object hash; alternates are read with it too (git requires them
+    /// to share it).
+    pub(crate) hash: gix::hash::Kind,
 }
 
 impl Odb {
@@ -38,7 +38,11 @@ impl Odb {
         let mut dirs = vec![store.path().to_owned()];
         match store.alternate_db_paths() {
             Ok(alts) => dirs.extend(alts),
-            Err(e) => problems.push(Problem::new("objects/info/alternates", e.to_string())),
+            Err(e) => problems.push(Problem::new(
+                ProblemKind::UnreadableObjectDirectory,
+                "objects/info/alternates",
+                e.to_string(),
+            )),
         }
         let mut dirs: Vec<PathBuf> = dirs
             .into_iter()
@@ -59,6 +63,7 @@ impl Odb {
                         Some((idx, pack))
                     } else {
                         problems.push(Problem::new(
+                            ProblemKind::DamagedPack,
                             idx.display().to_string(),
                             "pack index without its pack file".to_string(),
                         ));
@@ -69,107 +74,121 @@ impl Odb {
             found.sort();
             packs.extend(found);
         }
-        Odb { dirs, packs }
+        Odb {
+            dirs,
+            packs,
+            hash: repo.object_hash(),
+        }
+    }
+
+    /// Number of objects in the packs, from their indexes (for progress; unreadable
+    /// indexes count nothing here and are reported by the traversal).
+    pub(crate) fn packed_objects(&self) -> u64 {
+        self.packs
+            .iter()
+            .filter_map(|(idx, _)| pack::index::File::at(idx, self.hash).ok())
+            .map(|i| u64::from(i.num_objects()))
+            .sum()
     }
 }
 
-/// Number of objects in the packs, from their indexes (for progress; unreadable indexes
-/// count nothing here and are reported by the traversal).
-pub(crate) fn packed_objects(odb: &Odb) -> u64 {
-    odb.packs
-        .iter()
-        .filter_map(|(idx, _)| pack::index::File::at(idx, gix::hash::Kind::Sha1).ok())
-        .map(|i| u64::from(i.num_objects()))
-        .sum()
-}
-
-/// Calls `visit` with every object of the database: each pack traversed so that every
+/// Hands every object of the database to `visitor`: each pack traversed so that every
 /// delta base is inflated once, in parallel; then the loose objects. An object may be
 /// visited more than once (the same object in two packs, or again in a damaged pack's
-/// salvage pass): callers deduplicate.
+/// salvage pass): visitors deduplicate.
 ///
-/// A damaged pack or loose object is recorded in `problems`; everything else is still read.
-pub(crate) fn for_each_object<F>(
-    odb: &Odb,
-    threads: Option<usize>,
-    problems: &std::sync::Mutex<Vec<Problem>>,
-    visit: &F,
-) where
-    F: Fn(gix::objs::Kind, &[u8], &gix::oid) + Sync,
-{
-    let record = |p: Problem| {
-        problems
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(p)
-    };
+/// A damaged pack or loose object becomes a problem; everything else is still read. Once
+/// the visitor is cancelled, no further object is handed to it and nothing more is read.
+pub(crate) fn for_each_object(odb: &Odb, threads: Option<usize>, visitor: &impl Visitor) {
     for (idx, pack_path) in &odb.packs {
-        if let Err(e) = traverse_pack(idx, pack_path, threads, false, visit) {
-            record(Problem::new(
+        if visitor.is_cancelled() {
+            return;
+        }
+        let damaged = |reason: String| {
+            Problem::new(
+                ProblemKind::DamagedPack,
                 pack_path.display().to_string(),
-                format!("damaged pack: {e}; salvaging what can be read"),
-            ));
-            if let Err(e) = traverse_pack(idx, pack_path, threads, true, visit) {
-                record(Problem::new(
-                    pack_path.display().to_string(),
-                    format!("unreadable pack: {e}"),
-                ));
+                reason,
+            )
+        };
+        if let Err(e) = traverse_pack(odb, idx, pack_path, threads, false, visitor) {
+            if visitor.is_cancelled() {
+                return;
+            }
+            visitor.problem(damaged(format!(
+                "damaged pack: {e}; salvaging what can be read"
+            )));
+            if let Err(e) = traverse_pack(odb, idx, pack_path, threads, true, visitor) {
+                if visitor.is_cancelled() {
+                    return;
+                }
+                visitor.problem(damaged(format!("unreadable pack: {e}")));
             }
         }
     }
     for dir in &odb.dirs {
-        let store = gix::odb::loose::Store::at(dir, gix::hash::Kind::Sha1);
+        if visitor.is_cancelled() {
+            return;
+        }
+        let store = gix::odb::loose::Store::at(dir, odb.hash);
         let mut ids = Vec::new();
         for id in store.iter() {
             match id {
                 Ok(id) => ids.push(id),
-                Err(e) => record(Problem::new(
+                Err(e) => visitor.problem(Problem::new(
+                    ProblemKind::UnreadableObjectDirectory,
                     dir.display().to_string(),
                     format!("cannot list loose objects: {e}"),
                 )),
             }
         }
-        ids.par_iter()
-            .for_each_init(Vec::new, |buf, id| match store.try_find(id, buf) {
-                Ok(Some(obj)) => visit(obj.kind, obj.data, id),
+        ids.par_iter().for_each_init(Vec::new, |buf, id| {
+            if visitor.is_cancelled() {
+                return;
+            }
+            match store.try_find(id, buf) {
+                Ok(Some(obj)) => visitor.object(obj.kind, obj.data, id),
                 Ok(None) => {}
-                Err(e) => record(Problem::new(
-                    format!("loose object {id}"),
+                Err(e) => visitor.problem(Problem::object(
+                    ProblemKind::CorruptLooseObject,
+                    "loose object",
+                    id,
                     format!("corrupt: {}", error_chain(&e)),
                 )),
-            });
+            }
+        });
     }
 }
 
-fn traverse_pack<F>(
+fn traverse_pack(
+    odb: &Odb,
     idx: &Path,
     pack_path: &Path,
     threads: Option<usize>,
     salvage: bool,
-    visit: &F,
-) -> Result<(), String>
-where
-    F: Fn(gix::objs::Kind, &[u8], &gix::oid) + Sync,
-{
+    visitor: &impl Visitor,
+) -> Result<(), String> {
     use pack::index::traverse::{Algorithm, Options, SafetyCheck};
-    let index = pack::index::File::at(idx, gix::hash::Kind::Sha1).map_err(|e| error_chain(&e))?;
-    let map = std::sync::Arc::new(map_pack(pack_path).map_err(|e| e.to_string())?);
-    let data = pack::data::File::from_data(
-        SharedMap(map.clone()),
-        pack_path.to_path_buf(),
-        gix::hash::Kind::Sha1,
-    )
-    .map_err(|e| error_chain(&e))?;
-    // One flag per pack: a failed checksum sets it, and it must not stop the next pack.
+    let index = pack::index::File::at(idx, odb.hash).map_err(|e| error_chain(&e))?;
+    let map = Arc::new(map_pack(pack_path).map_err(|e| e.to_string())?);
+    let data =
+        pack::data::File::from_data(SharedMap(map.clone()), pack_path.to_path_buf(), odb.hash)
+            .map_err(|e| error_chain(&e))?;
+    // One flag per pack: a failed checksum sets it, and it must not stop the next pack. A
+    // cancelled visitor sets it too, which stops every thread of the traversal.
     let interrupt = AtomicBool::new(false);
-    let visited = std::sync::atomic::AtomicU64::new(0);
+    let visited = AtomicU64::new(0);
     let processor = |kind: gix::objs::Kind,
                      bytes: &[u8],
                      entry: &pack::index::Entry,
                      _: &dyn gix::Progress|
      -> gix::Result<()> {
-        visit(kind, bytes, &entry.oid);
-        let n = visited.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if visitor.is_cancelled() {
+            interrupt.store(true, Ordering::Relaxed);
+            return Ok(());
+        }
+        visitor.object(kind, bytes, &entry.oid);
+        let n = visited.fetch_add(1, Ordering::Relaxed);
         if n % RELEASE_EVERY == RELEASE_EVERY - 1 {
             release_pages(&map);
         }
@@ -230,6 +249,7 @@ fn map_pack(path: &Path) -> std::io::Result<memmap2::Mmap> {
 /// Drops the mapped pages of a pack from this process's memory. The traversal touches the
 /// whole pack once; without this, a large pack stays resident and counts towards peak
 /// memory for no benefit. Pages read again come back from the page cache.
+#[cfg(unix)]
 #[allow(unsafe_code)]
 fn release_pages(map: &memmap2::Mmap) {
     // SAFETY: memmap2 maps read-only files MAP_SHARED; after MADV_DONTNEED such pages are
@@ -238,17 +258,111 @@ fn release_pages(map: &memmap2::Mmap) {
     let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
 }
 
-/// An error with its causes, on one line.
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let cs = c.to_string();
-        if !s.contains(&cs) {
-            s.push_str(": ");
-            s.push_str(&cs);
-        }
-        cur = c.source();
+/// Elsewhere there is no `madvise`: the pages stay mapped until the pack is done (peak
+/// memory then includes the pack's size).
+#[cfg(not(unix))]
+fn release_pages(_map: &memmap2::Mmap) {}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    use super::{for_each_object, Odb, Visitor};
+    use crate::Problem;
+
+    /// Counts objects, and cancels itself after `stop_after` of them.
+    struct Counting {
+        stop_after: usize,
+        seen: AtomicUsize,
+        cancelled: AtomicBool,
+        problems: Mutex<Vec<Problem>>,
     }
-    s
+
+    impl Visitor for Counting {
+        fn object(&self, _: gix::objs::Kind, _: &[u8], _: &gix::oid) {
+            if self.seen.fetch_add(1, Ordering::SeqCst) + 1 >= self.stop_after {
+                self.cancelled.store(true, Ordering::SeqCst);
+            }
+        }
+        fn problem(&self, problem: Problem) {
+            crate::sync::lock(&self.problems).push(problem);
+        }
+        fn is_cancelled(&self) -> bool {
+            self.cancelled.load(Ordering::SeqCst)
+        }
+    }
+
+    fn git(dir: &std::path::Path, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "T")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "T")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    }
+
+    /// A repository with a pack of 200 files and 100 loose ones.
+    fn repository() -> tempfile::TempDir {
+        let tmp = tempfile::tempdir().expect("a temporary directory");
+        let dir = tmp.path();
+        git(dir, &["init", "-q"]);
+        for batch in 0..2 {
+            for i in 0..100 {
+                std::fs::write(
+                    dir.join(format!("f{batch}-{i}")),
+                    format!("file {batch} {i}\n"),
+                )
+                .expect("writable");
+            }
+            git(dir, &["add", "-A"]);
+            git(dir, &["commit", "-q", "-m", "files"]);
+            if batch == 0 {
+                git(dir, &["gc", "-q"]);
+            }
+        }
+        tmp
+    }
+
+    #[test]
+    fn cancelling_stops_the_traversal_between_objects() {
+        let tmp = repository();
+        let repo = crate::repo::open_local(tmp.path()).expect("a repository");
+        let mut problems = Vec::new();
+        let odb = Odb::of(&repo, &mut problems);
+        assert_eq!(odb.packs.len(), 1);
+        let count = |stop_after: usize, threads: Option<usize>| {
+            let v = Counting {
+                stop_after,
+                seen: AtomicUsize::new(0),
+                cancelled: AtomicBool::new(false),
+                problems: Mutex::default(),
+            };
+            for_each_object(&odb, threads, &v);
+            assert_eq!(
+                crate::sync::into_inner(v.problems),
+                [],
+                "cancelling is no damage"
+            );
+            v.seen.into_inner()
+        };
+        let all = count(usize::MAX, None);
+        assert_eq!(all, 2 * (100 + 2), "every file, tree and commit");
+        // In the pack, with one thread: exactly the objects before the cancellation.
+        assert_eq!(count(1, Some(1)), 1);
+        assert_eq!(count(7, Some(1)), 7);
+        // Among the loose objects, read in parallel: at most one more per thread.
+        let packed = odb.packed_objects() as usize;
+        let n = count(packed + 5, Some(1));
+        assert!(
+            n >= packed + 5 && n < packed + 5 + rayon::current_num_threads(),
+            "{n} of {all}, {packed} packed"
+        );
+    }
 }

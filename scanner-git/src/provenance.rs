@@ -9,14 +9,15 @@
 //! for this stage, and only in proportion to the trees that hold their findings.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::BinaryHeap;
+use std::sync::Arc;
 
+use gix::hashtable::{HashMap, HashSet};
 use gix::ObjectId;
 
 use crate::graph::{Graph, Leads};
-use crate::table::IdMap;
-use crate::Problem;
+use crate::repo::Refs;
+use crate::{Problem, ProblemKind};
 
 /// What pass one keeps of each commit.
 #[derive(Debug, Clone)]
@@ -52,25 +53,26 @@ pub(crate) struct BlobProvenance {
 pub(crate) struct Provenances {
     pub(crate) blobs: HashMap<ObjectId, BlobProvenance>,
     pub(crate) reachable: HashSet<ObjectId>,
+    /// Trees that could not be read or followed on the way.
+    pub(crate) problems: Vec<Problem>,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Provenance of every `matched` blob, from the commits and tree graph of the object pass.
 pub(crate) fn compute(
     repo: &gix::Repository,
     graph: &Graph,
-    commits: &IdMap<CommitNode>,
+    commits: &HashMap<ObjectId, CommitNode>,
+    refs: &Refs,
     matched: &HashSet<ObjectId>,
-    refs: &[(String, ObjectId)],
-    head: Option<ObjectId>,
-    problems: &Mutex<Vec<Problem>>,
 ) -> Provenances {
     let leads = graph.leads_to(matched);
     let mut trees = Trees {
         repo,
+        hash: repo.object_hash(),
         graph,
         leads: &leads,
         matched,
-        memo: HashMap::new(),
+        memo: HashMap::default(),
         empty: Arc::new(Vec::new()),
         buf: Vec::new(),
         too_deep: false,
@@ -118,28 +120,24 @@ pub(crate) fn compute(
         }
     }
     if trees.unreadable > 0 {
-        problems
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(Problem::new(
-                "trees",
-                format!(
-                    "{} trees could not be read while locating findings",
-                    trees.unreadable
-                ),
-            ));
+        out.problems.push(Problem::new(
+            ProblemKind::UnreadableObject,
+            "trees",
+            format!(
+                "{} trees could not be read while locating findings",
+                trees.unreadable
+            ),
+        ));
     }
     if trees.too_deep {
-        problems
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(Problem::new(
-                "trees",
-                format!("trees nested deeper than {MAX_TREE_DEPTH} levels were not followed"),
-            ));
+        out.problems.push(Problem::new(
+            ProblemKind::TreeTooDeep,
+            "trees",
+            format!("trees nested deeper than {MAX_TREE_DEPTH} levels were not followed"),
+        ));
     }
 
-    for (name, tip) in refs {
+    for (name, tip) in &refs.all {
         let Some(&ti) = index_of.get(tip) else {
             continue;
         };
@@ -149,7 +147,8 @@ pub(crate) fn compute(
             }
         }
     }
-    let head_holdings = head
+    let head_holdings = refs
+        .head
         .and_then(|h| commits.get(&h))
         .map(|n| trees.holdings(n.tree, 0));
     for blob in matched {
@@ -160,13 +159,14 @@ pub(crate) fn compute(
         p.refs.sort();
         p.refs.dedup();
     }
-    out.reachable = reachable(commits, refs.iter().map(|(_, id)| *id));
+    out.reachable = reachable(commits, refs.all.iter().map(|(_, id)| *id));
     out
 }
 
 /// Trees read on demand, with what each holds memoized.
 struct Trees<'a> {
     repo: &'a gix::Repository,
+    hash: gix::hash::Kind,
     graph: &'a Graph,
     leads: &'a Leads,
     matched: &'a HashSet<ObjectId>,
@@ -194,7 +194,7 @@ impl Trees<'_> {
         let mut subtrees: Vec<(Vec<u8>, ObjectId)> = Vec::new();
         match gix::objs::Find::try_find(&self.repo.objects, &tree, &mut self.buf) {
             Ok(Some(data)) if data.kind == gix::objs::Kind::Tree => {
-                for entry in gix::objs::TreeRefIter::from_bytes(data.data, gix::hash::Kind::Sha1) {
+                for entry in gix::objs::TreeRefIter::from_bytes(data.data, self.hash) {
                     let Ok(entry) = entry else { break };
                     if entry.mode.is_tree() {
                         if self.leads.contains(self.graph, entry.oid) {
@@ -231,9 +231,10 @@ impl Trees<'_> {
 
 /// Commits, parents before children; among commits whose parents are all placed, the
 /// oldest (then the smallest id) first. Deterministic for a given object database.
-fn topological_order(commits: &IdMap<CommitNode>) -> Vec<ObjectId> {
-    let mut pending: HashMap<ObjectId, usize> = HashMap::with_capacity(commits.len());
-    let mut children: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
+fn topological_order(commits: &HashMap<ObjectId, CommitNode>) -> Vec<ObjectId> {
+    let mut pending: HashMap<ObjectId, usize> = HashMap::default();
+    pending.reserve(commits.len());
+    let mut children: HashMap<ObjectId, Vec<ObjectId>> = HashMap::default();
     for (id, node) in commits {
         let mut n = 0;
         for p in &node.parents {
@@ -266,10 +267,10 @@ fn topological_order(commits: &IdMap<CommitNode>) -> Vec<ObjectId> {
 
 /// Commits reachable from `tips` through parent links.
 fn reachable(
-    commits: &IdMap<CommitNode>,
+    commits: &HashMap<ObjectId, CommitNode>,
     tips: impl Iterator<Item = ObjectId>,
 ) -> HashSet<ObjectId> {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     let mut stack: Vec<ObjectId> = tips.filter(|t| commits.contains_key(t)).collect();
     while let Some(id) = stack.pop() {
         if !seen.insert(id) {

@@ -21,6 +21,15 @@ const EPOCH: u64 = 1_700_000_000;
 
 impl Repo {
     pub(crate) fn init(dir: &Path) -> Repo {
+        Repo::init_with(dir, &[])
+    }
+
+    /// A repository whose objects use SHA-256 (`git init --object-format=sha256`).
+    pub(crate) fn init_sha256(dir: &Path) -> Repo {
+        Repo::init_with(dir, &["--object-format=sha256"])
+    }
+
+    fn init_with(dir: &Path, options: &[&str]) -> Repo {
         std::fs::create_dir_all(dir).unwrap();
         let home = dir.parent().unwrap().join("home");
         std::fs::create_dir_all(&home).unwrap();
@@ -29,7 +38,9 @@ impl Repo {
             home,
             tick: 0,
         };
-        r.git(&["init", "-q", "-b", "main"]);
+        let mut init = vec!["init", "-q", "-b", "main"];
+        init.extend_from_slice(options);
+        r.git(&init);
         r
     }
 
@@ -159,6 +170,83 @@ fn a_key_added_then_deleted_is_found_with_its_introducing_commit() {
         "{}",
         human.stdout
     );
+}
+
+#[test]
+fn sha256_repositories_are_scanned_with_full_provenance() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut repo = Repo::init_sha256(&tmp.path().join("repo"));
+    repo.write("README.md", "# project\n");
+    repo.commit("initial commit");
+    repo.write("config/credentials", &credentials_file(19));
+    let added = repo.commit("add deploy credentials");
+    assert_eq!(added.len(), 64, "a SHA-256 id");
+    repo.git(&["rm", "-q", "config/credentials"]);
+    repo.commit("remove credentials");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("feature.env", &credentials_file(20));
+    let on_branch = repo.commit("feature work");
+    repo.git(&["checkout", "-q", "main"]);
+
+    for packed in [false, true] {
+        if packed {
+            repo.git(&["gc", "-q", "--prune=now"]);
+        }
+        let (code, doc) = json(&["scan", "."], &repo.dir);
+        assert_eq!(code, 1, "{doc:#}");
+        assert_eq!(doc["errors"], Value::Array(vec![]));
+        let l = only_history_location(&doc, 19);
+        assert_eq!(l["repository"], ".");
+        assert_eq!(l["source"], "blob");
+        assert_eq!(
+            l["object"],
+            repo.git(&["rev-parse", &format!("{added}:config/credentials")])
+                .as_str()
+        );
+        assert_eq!(l["commit"], added.as_str());
+        assert_eq!(l["path"], "config/credentials");
+        assert_eq!(
+            (l["line"].as_u64(), l["column"].as_u64()),
+            (Some(2), Some(21))
+        );
+        assert_eq!(l["author"], "T Tester <t@example.com>");
+        // The fixture's dates are fixed: the sixth git call of the test.
+        assert_eq!(l["date"], "2023-11-14T22:19:20+00:00");
+        assert_eq!(l["summary"], "add deploy credentials");
+        assert_eq!(l["at_head"], false);
+        assert_eq!(l["reachable"], true);
+        assert_eq!(refs(&l), ["HEAD", "refs/heads/feature", "refs/heads/main"]);
+        assert_eq!(l["also_in"], Value::Array(vec![]));
+
+        let l = only_history_location(&doc, 20);
+        assert_eq!(
+            (l["commit"].as_str(), l["path"].as_str()),
+            (Some(on_branch.as_str()), Some("feature.env"))
+        );
+        assert_eq!(refs(&l), ["refs/heads/feature"]);
+        assert_eq!(l["at_head"], false);
+        assert_eq!(doc["stats"]["repositories"][0]["packs"], u64::from(packed));
+    }
+    let human = run(&["scan", "."], &repo.dir);
+    assert!(
+        human.stdout.contains(&format!(
+            "introduced in {} config/credentials by T Tester <t@example.com> on \
+             2023-11-14T22:19:20+00:00; removed",
+            &added[..12]
+        )),
+        "{}",
+        human.stdout
+    );
+    // Before a commit and in a range, too.
+    repo.write("staged.ini", &credentials_file(21));
+    repo.git(&["add", "staged.ini"]);
+    let (code, doc) = json(&["scan", "--staged"], &repo.dir);
+    assert_eq!(code, 1);
+    assert_eq!(finding_for(&doc, 21)["locations"][0]["path"], "staged.ini");
+    let (code, doc) = json(&["scan", &format!("{added}~1..{on_branch}")], &repo.dir);
+    assert_eq!(code, 1);
+    let l = only_history_location(&doc, 20);
+    assert_eq!(l["commit"], on_branch.as_str());
 }
 
 #[test]

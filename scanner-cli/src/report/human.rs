@@ -4,8 +4,9 @@ use std::io::Write;
 
 use scanner_core::{Encoding, ExampleKind, Severity};
 
-use super::{kind_title, Credential, Report};
+use super::{author, date, kind_title, remediation, short, Credential, Report};
 use crate::args::SecretDisplay;
+use crate::scan::Hit;
 
 struct Style {
     color: bool,
@@ -103,23 +104,23 @@ fn write_credential(
         };
         writeln!(out, "  verified     {}{detail}", v.status.as_str())?;
         if v.is_root() {
-            for line in ROOT_REMEDIATION {
+            for line in remediation::live_root_key() {
                 writeln!(out, "    {line}")?;
             }
         }
     }
-    let n = c.locations.len();
+    let n = c.hits.len();
     writeln!(
         out,
         "  found in     {n} place{}",
         if n == 1 { "" } else { "s" }
     )?;
-    for l in &c.locations {
+    for hit in &c.hits {
         let mut extra = Vec::new();
-        if l.encoding != Encoding::Plain {
-            extra.push(l.encoding.as_str().to_string());
+        if hit.finding.encoding != Encoding::Plain {
+            extra.push(hit.finding.encoding.as_str().to_string());
         }
-        if let Some(sl) = l.secret_line {
+        if let Some(sl) = hit.secret_line() {
             extra.push(format!("secret on line {sl}"));
         }
         let extra = if extra.is_empty() {
@@ -127,54 +128,43 @@ fn write_credential(
         } else {
             format!("  ({})", extra.join(", "))
         };
-        match &l.git {
-            None => writeln!(
+        match (hit.origin.repository(), hit.origin.history()) {
+            (Some(repo), Some(origin)) => write_history_hit(out, hit, repo, origin, &extra)?,
+            _ => writeln!(
                 out,
                 "    {}:{}:{}{extra}",
-                l.path.as_deref().unwrap_or("-"),
-                l.line,
-                l.column
+                hit.origin.path().as_deref().unwrap_or("-"),
+                hit.finding.location.line,
+                hit.finding.location.column
             )?,
-            Some(g) => write_git_place(out, l, g, &extra)?,
         }
     }
     writeln!(out, "  fingerprint  {}", c.fingerprint)?;
     writeln!(out)
 }
 
-/// What the owner of a live root user key must do, in order.
-const ROOT_REMEDIATION: [&str; 5] = [
-    "This key signs in as the account's root user: no IAM policy can limit it.",
-    "1. Deactivate, then delete the root access key (Security credentials, as the root user).",
-    "2. Use IAM roles or IAM users with least privilege instead; the root user needs no keys.",
-    "3. Enable MFA on the root user.",
-    "4. Keep the root email on a company-owned distribution list, not one person's mailbox.",
-];
-
-fn short(id: &str) -> &str {
-    id.get(..12).unwrap_or(id)
-}
-
-fn write_git_place(
+fn write_history_hit(
     out: &mut dyn Write,
-    l: &super::Place,
-    g: &super::GitPlace,
+    hit: &Hit,
+    repo: &str,
+    origin: &scanner_git::Origin,
     extra: &str,
 ) -> std::io::Result<()> {
-    let repo = l.repository.as_deref().unwrap_or("");
-    match g.source {
-        "blob" => {
-            let path = l.path.as_deref().unwrap_or("(in no commit)");
+    let line = hit.finding.location.line;
+    match origin {
+        scanner_git::Origin::Blob { id, provenance } => {
+            let path = hit.origin.path();
+            let path = path.as_deref().unwrap_or("(in no commit)");
             writeln!(
                 out,
-                "    {repo}: {path}:{}:{}  blob {}{extra}",
-                l.line,
-                l.column,
-                short(&g.object)
+                "    {repo}: {path}:{line}:{}  blob {}{extra}",
+                hit.finding.location.column,
+                short(id)
             )?;
-            match &g.commit {
-                Some(c) => {
-                    let state = match g.at_head {
+            match &provenance.introduced {
+                Some(introduced) => {
+                    let c = &introduced.commit;
+                    let state = match provenance.at_head {
                         Some(true) => "; still present at HEAD",
                         Some(false) => "; removed (not in HEAD)",
                         None => "",
@@ -183,19 +173,19 @@ fn write_git_place(
                         out,
                         "      introduced in {} {path} by {} on {}{state}",
                         short(&c.id),
-                        c.author,
-                        c.date
+                        author(c),
+                        date(c)
                     )?;
-                    if !g.refs.is_empty() {
-                        writeln!(out, "      reachable from {}", g.refs.join(", "))?;
+                    if !provenance.refs.is_empty() {
+                        writeln!(out, "      reachable from {}", provenance.refs.join(", "))?;
                     } else if !c.reachable {
                         writeln!(
                             out,
                             "      reachable from no ref: only dangling or reflog commits hold it"
                         )?;
                     }
-                    if !g.others.is_empty() {
-                        let n = g.others.len();
+                    if !provenance.others.is_empty() {
+                        let n = provenance.others.len();
                         writeln!(
                             out,
                             "      also in {n} other commit{}",
@@ -206,23 +196,22 @@ fn write_git_place(
                 None => writeln!(out, "      held by no commit (a dangling blob)")?,
             }
         }
-        "commit-message" => {
-            let c = g.commit.as_ref();
-            writeln!(
-                out,
-                "    {repo}: message of commit {}:{}{extra}  by {} on {}",
-                short(&g.object),
-                l.line,
-                c.map_or("", |c| c.author.as_str()),
-                c.map_or("", |c| c.date.as_str())
-            )?;
-        }
-        _ => writeln!(
+        scanner_git::Origin::CommitMessage { commit } => writeln!(
             out,
-            "    {repo}: message of tag {} ({}):{}{extra}",
-            g.tag.as_deref().unwrap_or(""),
-            short(&g.object),
-            l.line
+            "    {repo}: message of commit {}:{line}{extra}  by {} on {}",
+            short(&commit.id),
+            author(commit),
+            date(commit)
+        )?,
+        scanner_git::Origin::TagMessage { id, name } => writeln!(
+            out,
+            "    {repo}: message of tag {name} ({}):{line}{extra}",
+            short(id)
+        )?,
+        other => writeln!(
+            out,
+            "    {repo}: object {}:{line}{extra}",
+            short(&other.object_id())
         )?,
     }
     Ok(())

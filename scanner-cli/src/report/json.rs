@@ -61,10 +61,13 @@
 
 use std::io::Write;
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
-use super::{Credential, Report};
+use super::{author, commit_of, date, origin_kind, Credential, Report};
 use crate::args::SecretDisplay;
+use crate::scan::Hit;
 
 /// The schema version, in `version` (and in the JSON Lines summary line).
 pub(super) const VERSION: u32 = 1;
@@ -110,7 +113,7 @@ struct JsonVerification<'a> {
 
 #[derive(Serialize)]
 struct JsonLocation<'a> {
-    path: Option<&'a str>,
+    path: Option<Cow<'a, str>>,
     line: usize,
     column: usize,
     encoding: &'static str,
@@ -123,10 +126,10 @@ struct JsonLocation<'a> {
 struct JsonGit<'a> {
     repository: Option<&'a str>,
     source: &'static str,
-    object: &'a str,
-    commit: Option<&'a str>,
+    object: String,
+    commit: Option<String>,
     author: Option<&'a str>,
-    date: Option<&'a str>,
+    date: Option<String>,
     summary: Option<&'a str>,
     reachable: bool,
     refs: &'a [String],
@@ -137,8 +140,8 @@ struct JsonGit<'a> {
 
 #[derive(Serialize)]
 struct JsonHolding<'a> {
-    commit: &'a str,
-    path: &'a str,
+    commit: String,
+    path: Cow<'a, str>,
     reachable: bool,
 }
 
@@ -226,39 +229,50 @@ pub(super) fn finding(c: &Credential, secrets: SecretDisplay) -> JsonFinding<'_>
             root: v.is_root(),
             secret_index: v.secret_index,
         }),
-        locations: c
-            .locations
-            .iter()
-            .map(|l| JsonLocation {
-                path: l.path.as_deref(),
-                line: l.line,
-                column: l.column,
-                encoding: l.encoding.as_str(),
-                secret_line: l.secret_line,
-                git: l.git.as_ref().map(|g| JsonGit {
-                    repository: l.repository.as_deref(),
-                    source: g.source,
-                    object: &g.object,
-                    commit: g.commit.as_ref().map(|c| c.id.as_str()),
-                    author: g.commit.as_ref().map(|c| c.author.as_str()),
-                    date: g.commit.as_ref().map(|c| c.date.as_str()),
-                    summary: g.commit.as_ref().map(|c| c.summary.as_str()),
-                    reachable: g.commit.as_ref().is_some_and(|c| c.reachable),
-                    refs: &g.refs,
-                    at_head: g.at_head,
-                    tag: g.tag.as_deref(),
-                    also_in: g
-                        .others
-                        .iter()
-                        .map(|(commit, path, reachable)| JsonHolding {
-                            commit,
-                            path,
-                            reachable: *reachable,
-                        })
-                        .collect(),
-                }),
-            })
-            .collect(),
+        locations: c.hits.iter().map(location).collect(),
+    }
+}
+
+/// One hit of a credential: where it is, and for history, where its bytes come from.
+fn location(hit: &Hit) -> JsonLocation<'_> {
+    JsonLocation {
+        path: hit.origin.path(),
+        line: hit.finding.location.line,
+        column: hit.finding.location.column,
+        encoding: hit.finding.encoding.as_str(),
+        secret_line: hit.secret_line(),
+        git: hit.origin.history().map(|origin| {
+            let commit = commit_of(origin);
+            let provenance = match origin {
+                scanner_git::Origin::Blob { provenance, .. } => Some(provenance),
+                _ => None,
+            };
+            JsonGit {
+                repository: hit.origin.repository(),
+                source: origin_kind(origin),
+                object: origin.object_id().to_string(),
+                commit: commit.map(|c| c.id.to_string()),
+                author: commit.map(author),
+                date: commit.map(date),
+                summary: commit.map(|c| c.summary.as_str()),
+                reachable: commit.is_some_and(|c| c.reachable),
+                refs: provenance.map_or(&[], |p| &p.refs),
+                at_head: provenance.and_then(|p| p.at_head),
+                tag: match origin {
+                    scanner_git::Origin::TagMessage { name, .. } => Some(name),
+                    _ => None,
+                },
+                also_in: provenance
+                    .into_iter()
+                    .flat_map(|p| &p.others)
+                    .map(|h| JsonHolding {
+                        commit: h.commit.to_string(),
+                        path: String::from_utf8_lossy(&h.path),
+                        reachable: h.reachable,
+                    })
+                    .collect(),
+            }
+        }),
     }
 }
 

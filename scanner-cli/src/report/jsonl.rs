@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! {"type":"finding", "fingerprint":"<64 hex>", "kind":"aws-key-pair", ..., "locations":[ONE]}
-//! {"type":"finding", ...}                      // one line per place found, as found
+//! {"type":"finding", ...}                      // one line per hit, as found
 //! {"type":"summary", "version":1,
 //!  "errors":[ { "path": "...", "reason": "..." } ],
 //!  "stats":{ "files_scanned": N, "bytes_scanned": N, ..., "errors": N, "findings": N }}
@@ -20,8 +20,8 @@
 //!
 //! Finding lines are streamed: each is written as soon as the file (or repository, or
 //! staged change) holding it has been scanned, so a consumer sees findings of a long scan
-//! while it runs. Each line is one place a credential was found — its `locations` holds
-//! that one place — and the same credential found in several places gives several lines
+//! while it runs. Each line is one hit, one place a credential was found — its `locations`
+//! holds that one hit — and the same credential found in several places gives several lines
 //! with the same `fingerprint`. Their order is the order scans finished in and may differ
 //! between runs; sort by `fingerprint` and location for a stable order. The summary
 //! counts credentials (`stats.findings`), as the JSON report does.
@@ -99,7 +99,7 @@ impl Stream {
                 if self.accepted.contains(&hit.finding.fingerprint.to_hex()) {
                     continue;
                 }
-                // One place, grouped as the report groups: the same fields, the same redaction.
+                // One hit, grouped as the report groups: the same fields, the same redaction.
                 let single = Report::new(crate::scan::Outcome {
                     hits: vec![hit.clone()],
                     ..crate::scan::Outcome::default()

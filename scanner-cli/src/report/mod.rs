@@ -1,31 +1,41 @@
-//! One report entry per credential: findings grouped by fingerprint, each with every place
-//! it was found, in a deterministic order. The printers (`human`, `json`, `sarif`) only
-//! format it; `jsonl` streams one line per place as found and ends with its summary.
+//! One report entry per credential: findings grouped by fingerprint, each with every hit
+//! (origin and location) where it was found, in a deterministic order. The printers
+//! (`human`, `json`, `sarif`) only format it; `jsonl` streams one line per hit as found and
+//! ends with its summary. What to do about each kind of credential is in `remediation`, for
+//! every printer.
+//!
+//! Reports show scanner-git's types as they are ([`scanner_git::Origin`], its
+//! [`Provenance`](scanner_git::Provenance) and [`CommitInfo`]); the helpers here only say
+//! how each is shown.
 
 pub mod human;
 pub mod json;
 pub mod jsonl;
+pub mod remediation;
 pub mod sarif;
 
+use std::borrow::Cow;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use scanner_core::{Encoding, Facts, Fingerprint, KeyId, Kind, Secret, Severity};
+use scanner_git::{CommitInfo, ObjectId};
 
-use crate::scan::{InputError, Origin, Outcome, RepoSummary, Skipped};
+use crate::scan::{Hit, InputError, Origin, Outcome, RepoSummary, Skipped};
 
-/// A credential and every place it was found.
+/// A credential and every hit of it.
 #[derive(Debug)]
 pub struct Credential {
     pub fingerprint: Fingerprint,
     pub kind: Kind,
-    /// The highest severity among its locations (a root-key context in one place counts).
+    /// The highest severity among its hits (a root-key context in one hit counts).
     pub severity: Severity,
     pub key_id: Option<KeyId>,
     pub secret: Option<Secret>,
     pub session_token: Option<Secret>,
     pub facts: Facts,
-    /// Sorted by path, line, column.
-    pub locations: Vec<Place>,
+    /// Sorted (see [`Hit::order`]): files first, then by repository, path, line, column.
+    pub hits: Vec<Hit>,
     /// One occurrence, as found: what verification sends (signed) to STS.
     pub finding: scanner_core::Finding,
     /// The answer of STS, with `--verify`.
@@ -39,129 +49,141 @@ impl Credential {
     }
 }
 
-/// One place a credential was found.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Place {
-    /// The repository, for a finding in history.
-    pub repository: Option<String>,
-    /// The file; in history, the blob's path in the commit that introduced it (`None`
-    /// when no commit holds it, or for a message).
-    pub path: Option<String>,
-    pub line: usize,
-    pub column: usize,
-    pub encoding: Encoding,
+impl Origin {
+    /// The repository of a finding in history; `None` for files, standard input and
+    /// staged files (shown as the files they are about to be).
+    pub fn repository(&self) -> Option<&str> {
+        match self {
+            Origin::Git { repository, origin } if !is_staged(origin) => Some(repository),
+            _ => None,
+        }
+    }
+
+    /// The path reports show: the file's; `-` for standard input; a staged file's path
+    /// under its repository; for a blob, its path in the commit that introduced it. `None`
+    /// for messages and blobs no commit holds. Lossily UTF-8.
+    pub fn path(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Origin::File(path) => Some(Cow::Borrowed(path)),
+            Origin::Stdin => Some(Cow::Borrowed("-")),
+            Origin::Git { repository, origin } => {
+                let path = String::from_utf8_lossy(origin.path()?);
+                Some(match &**origin {
+                    scanner_git::Origin::Staged { .. } if repository != "." => {
+                        Cow::Owned(format!("{repository}/{path}"))
+                    }
+                    _ => path,
+                })
+            }
+        }
+    }
+
+    /// The origin in a repository's history (not a staged file).
+    pub fn history(&self) -> Option<&scanner_git::Origin> {
+        match self {
+            Origin::Git { origin, .. } if !is_staged(origin) => Some(origin),
+            _ => None,
+        }
+    }
+}
+
+fn is_staged(origin: &scanner_git::Origin) -> bool {
+    matches!(origin, scanner_git::Origin::Staged { .. })
+}
+
+/// The name machine reports give a history origin (their `source` field).
+pub fn origin_kind(origin: &scanner_git::Origin) -> &'static str {
+    match origin {
+        scanner_git::Origin::Blob { .. } => "blob",
+        scanner_git::Origin::CommitMessage { .. } => "commit-message",
+        scanner_git::Origin::TagMessage { .. } => "tag-message",
+        scanner_git::Origin::Staged { .. } => "staged",
+        _ => "other",
+    }
+}
+
+/// The commit reports show next to a history origin: for a blob, the commit that
+/// introduced it; for a commit message, that commit.
+pub fn commit_of(origin: &scanner_git::Origin) -> Option<&CommitInfo> {
+    match origin {
+        scanner_git::Origin::Blob { provenance, .. } => {
+            provenance.introduced.as_ref().map(|i| &i.commit)
+        }
+        scanner_git::Origin::CommitMessage { commit } => Some(commit),
+        _ => None,
+    }
+}
+
+/// A commit's author as reports show it (empty when unknown).
+pub fn author(c: &CommitInfo) -> &str {
+    c.author.as_deref().unwrap_or("")
+}
+
+/// A commit's date as reports show it: ISO 8601 (empty when unknown).
+pub fn date(c: &CommitInfo) -> String {
+    c.date.map(|d| d.to_string()).unwrap_or_default()
+}
+
+/// The first 12 hex digits of an id, as the human report abbreviates them.
+pub fn short(id: &ObjectId) -> String {
+    id.to_hex_prefix(12)
+}
+
+/// How hits are ordered, as fields of equal precedence: where the hit is shown (files
+/// before repositories, then repository, path, line, column), how it was written, and for
+/// history, the kind of origin and its objects.
+type OrderKey<'a> = (
+    Option<&'a str>,
+    Option<Cow<'a, str>>,
+    usize,
+    usize,
+    Encoding,
+    Option<usize>,
+    Option<(&'static str, ObjectId, Option<ObjectId>, Option<&'a str>)>,
+);
+
+impl Hit {
     /// Line of the secret, when a pair's secret sits on another line than its key ID.
-    pub secret_line: Option<usize>,
-    pub git: Option<GitPlace>,
-}
-
-/// Where in a repository's history.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct GitPlace {
-    /// `blob`, `commit-message` or `tag-message`.
-    pub source: &'static str,
-    /// The blob, commit or tag object id.
-    pub object: String,
-    /// For a blob: the commit that introduced it; for a commit message: that commit.
-    pub commit: Option<CommitPlace>,
-    /// For a tag message: the tag's name.
-    pub tag: Option<String>,
-    pub refs: Vec<String>,
-    pub at_head: Option<bool>,
-    /// Other commits holding the blob: (commit, path, reachable).
-    pub others: Vec<(String, String, bool)>,
-}
-
-impl GitPlace {
-    /// A commit or tag message: no path, no refs of its own.
-    fn message(
-        source: &'static str,
-        object: String,
-        commit: Option<CommitPlace>,
-        tag: Option<String>,
-    ) -> GitPlace {
-        GitPlace {
-            source,
-            object,
-            commit,
-            tag,
-            refs: Vec::new(),
-            at_head: None,
-            others: Vec::new(),
-        }
+    pub fn secret_line(&self) -> Option<usize> {
+        let f = &self.finding;
+        f.secret_location
+            .map(|l| l.line)
+            .filter(|&l| l != f.location.line)
     }
-}
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct CommitPlace {
-    pub id: String,
-    pub author: String,
-    pub date: String,
-    pub summary: String,
-    pub reachable: bool,
-}
-
-impl From<scanner_git::CommitInfo> for CommitPlace {
-    fn from(c: scanner_git::CommitInfo) -> Self {
-        CommitPlace {
-            id: c.id,
-            author: c.author,
-            date: c.date,
-            summary: c.summary,
-            reachable: c.reachable,
-        }
-    }
-}
-
-fn place_of(origin: Origin, f: &scanner_core::Finding) -> Place {
-    let secret_line = f
-        .secret_location
-        .map(|l| l.line)
-        .filter(|&l| l != f.location.line);
-    let (repository, path, git) = match origin {
-        Origin::File(path) => (None, Some(path), None),
-        Origin::Git { repository, source } => {
-            let (path, git) = match *source {
-                scanner_git::Source::Blob { id, provenance } => {
-                    let (commit, path) = match provenance.introduced {
-                        Some((c, p)) => (Some(CommitPlace::from(c)), Some(p)),
-                        None => (None, None),
-                    };
-                    let git = GitPlace {
-                        source: "blob",
-                        object: id,
-                        commit,
-                        tag: None,
-                        refs: provenance.refs,
-                        at_head: provenance.at_head,
-                        others: provenance
-                            .others
-                            .into_iter()
-                            .map(|h| (h.commit, h.path, h.reachable))
-                            .collect(),
-                    };
-                    (path, git)
-                }
-                scanner_git::Source::CommitMessage(c) => (
-                    None,
-                    GitPlace::message("commit-message", c.id.clone(), Some(c.into()), None),
-                ),
-                scanner_git::Source::TagMessage { id, name } => {
-                    (None, GitPlace::message("tag-message", id, None, Some(name)))
-                }
-                _ => (None, GitPlace::message("other", String::new(), None, None)),
+    fn order_key(&self) -> OrderKey<'_> {
+        let history = self.origin.history().map(|o| {
+            let tag = match o {
+                scanner_git::Origin::TagMessage { name, .. } => Some(name.as_str()),
+                _ => None,
             };
-            (Some(repository), path, Some(git))
-        }
-    };
-    Place {
-        repository,
-        path,
-        line: f.location.line,
-        column: f.location.column,
-        encoding: f.encoding,
-        secret_line,
-        git,
+            (
+                origin_kind(o),
+                o.object_id(),
+                commit_of(o).map(|c| c.id),
+                tag,
+            )
+        });
+        (
+            self.origin.repository(),
+            self.origin.path(),
+            self.finding.location.line,
+            self.finding.location.column,
+            self.finding.encoding,
+            self.secret_line(),
+            history,
+        )
+    }
+
+    /// The order of hits in a report: files first (by path), then history by repository,
+    /// path (messages and blobs in no commit first), line, column.
+    pub fn order(&self, other: &Hit) -> Ordering {
+        self.order_key().cmp(&other.order_key())
+    }
+
+    /// The same hit twice (the same repository given twice, say).
+    fn is_same(&self, other: &Hit) -> bool {
+        self.order(other).is_eq() && self.origin.history() == other.origin.history()
     }
 }
 
@@ -181,8 +203,7 @@ impl Report {
     pub fn new(outcome: Outcome) -> Report {
         let mut groups: BTreeMap<Fingerprint, Credential> = BTreeMap::new();
         for hit in outcome.hits {
-            let f = hit.finding;
-            let place = place_of(hit.origin, &f);
+            let f = &hit.finding;
             let entry = groups.entry(f.fingerprint).or_insert_with(|| Credential {
                 fingerprint: f.fingerprint,
                 kind: f.kind,
@@ -191,7 +212,7 @@ impl Report {
                 secret: f.secret.clone(),
                 session_token: None,
                 facts: f.facts.clone(),
-                locations: Vec::new(),
+                hits: Vec::new(),
                 finding: f.clone(),
                 verification: None,
             });
@@ -200,13 +221,13 @@ impl Report {
             if entry.session_token.is_none() {
                 entry.session_token = f.session_token.clone();
             }
-            entry.locations.push(place);
+            entry.hits.push(hit);
         }
         let credentials: Vec<Credential> = groups
             .into_values()
             .map(|mut c| {
-                c.locations.sort();
-                c.locations.dedup();
+                c.hits.sort_by(Hit::order);
+                c.hits.dedup_by(|a, b| a.is_same(b));
                 c
             })
             .collect();
@@ -227,7 +248,10 @@ impl Report {
         self.credentials.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
-                .then_with(|| a.locations.first().cmp(&b.locations.first()))
+                .then_with(|| match (a.hits.first(), b.hits.first()) {
+                    (Some(x), Some(y)) => x.order(y),
+                    (x, y) => x.is_some().cmp(&y.is_some()),
+                })
                 .then_with(|| a.fingerprint.cmp(&b.fingerprint))
         });
     }

@@ -15,8 +15,8 @@
 //!     "invocations": [ { "executionSuccessful": true,
 //!       "toolExecutionNotifications": [ ... ] } ], // unreadable inputs (error), files over
 //!                                                 // --max-file-size (warning)
-//!     "results": [ {                              // one per place a credential was found;
-//!                                                 // credentials most severe first, then places
+//!     "results": [ {                              // one per hit (place a credential was found);
+//!                                                 // credentials most severe first, then hits
 //!       "ruleId": "aws-key-pair", "ruleIndex": 1,
 //!       "level": "error" | "warning" | "note",    // critical/high, medium, low/info
 //!       "message": { "text": "..." },             // kind, key ID, redacted secret, provenance
@@ -60,7 +60,9 @@ use std::io::Write;
 use scanner_core::{Encoding, ExampleKind, Kind, Severity};
 use serde::Serialize;
 
-use super::{kind_title, Credential, GitPlace, Place, Report};
+use super::remediation::Remediation;
+use super::{commit_of, date, kind_title, origin_kind, Credential, Report};
+use crate::scan::Hit;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const FINGERPRINT_KEY: &str = "leakscan/v1";
@@ -215,11 +217,11 @@ struct ResultProperties<'a> {
 struct GitProperties<'a> {
     repository: &'a str,
     source: &'static str,
-    object: &'a str,
+    object: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    commit: Option<&'a str>,
+    commit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    date: Option<&'a str>,
+    date: Option<String>,
     reachable: bool,
     refs: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -244,39 +246,23 @@ const RULES: [RuleKind; 4] = [
     RuleKind::KeyId,
 ];
 
-/// Steps shared by every rule for a key that may still be active.
-const ROTATE_STEPS: &str = "\
-1. In IAM, find the key (its access key ID, and the account ID leakscan decodes from it) and \
-who uses it. If it is still needed, create a replacement key, or better, move its users to an \
-IAM role with temporary credentials.
-2. Deactivate the leaked access key, watch that nothing legitimate breaks, then delete it. \
-Deactivating the key is what protects you: deleting the text does not.
-3. Review AWS CloudTrail for calls made with the key since it leaked.
-4. Remove the key from the file and from the repository's history (for example with \
-git filter-repo), force-push, and have forks, mirrors and CI caches purged.";
-
-/// Steps for a root user's access key.
-const ROOT_STEPS: &str = "\
-1. Sign in as the root user, open Security credentials, deactivate the root access key, then \
-delete it. The root user should have no access keys at all.
-2. Use IAM roles (or IAM users and IAM Identity Center users with least-privilege \
-permissions) for everyday and programmatic access instead of the root user.
-3. Enable MFA on the root user.
-4. Keep the root user's email address on a company-owned distribution list, not one person's \
-mailbox, so that the account can be recovered and its notices are read.
-5. Review AWS CloudTrail for calls made with the key, and remove the key from the file and \
-from the repository's history (for example with git filter-repo), force-push, and have forks, \
-mirrors and CI caches purged.";
-
 impl RuleKind {
     fn of(c: &Credential) -> RuleKind {
-        if c.is_root_key() {
-            return RuleKind::RootKeyPair;
+        match Remediation::of(c) {
+            Remediation::RootKeyPair => RuleKind::RootKeyPair,
+            Remediation::KeyPair => RuleKind::KeyPair,
+            Remediation::SecretKey => RuleKind::SecretKey,
+            Remediation::KeyId => RuleKind::KeyId,
         }
-        match c.kind {
-            Kind::KeyId => RuleKind::KeyId,
-            Kind::SecretKey => RuleKind::SecretKey,
-            _ => RuleKind::KeyPair,
+    }
+
+    /// What to do about a finding of this rule.
+    fn remediation(self) -> Remediation {
+        match self {
+            RuleKind::RootKeyPair => Remediation::RootKeyPair,
+            RuleKind::KeyPair => Remediation::KeyPair,
+            RuleKind::SecretKey => Remediation::SecretKey,
+            RuleKind::KeyId => Remediation::KeyId,
         }
     }
 
@@ -313,63 +299,31 @@ impl RuleKind {
     }
 
     fn rule(self) -> Rule {
-        // (name, full description, what was found, what to do first, the steps)
-        let (name, full, intro, first, steps) = match self {
+        let (name, full) = match self {
             RuleKind::RootKeyPair => (
                 "AwsRootKeyPair",
                 "An access key pair in the form of the AWS console's root key download \
                  (rootkey.csv): very likely an access key of an AWS account's root user, which \
                  has unrestricted access to the whole account, its billing and its closure, \
                  and which no IAM policy limits.",
-                "An access key of an AWS account's root user was found with its secret. It is \
-                 the most powerful credential an AWS account has: act now.",
-                None,
-                ROOT_STEPS,
             ),
             RuleKind::KeyPair => (
                 "AwsKeyPair",
                 "An AWS access key ID together with its secret access key: a usable \
                  credential, with every permission of the IAM user or role it belongs to.",
-                "An AWS access key ID and its secret access key were found together. Treat \
-                 the key as compromised: whoever can read this file, or any commit of its \
-                 history, can use it. Temporary (ASIA) keys expire by themselves, but revoke \
-                 the role's active sessions if they may still be valid.",
-                None,
-                ROTATE_STEPS,
             ),
             RuleKind::SecretKey => (
                 "AwsSecretKey",
                 "A value named as an AWS secret access key, with no access key ID near it. \
                  Together with its key ID, which may be elsewhere, it is a usable credential.",
-                "An AWS secret access key was found. Treat the key it belongs to as \
-                 compromised: its access key ID may be in another file, another commit, or \
-                 easy to guess from the context.",
-                Some(
-                    "First find the access key ID this secret belongs to (nearby \
-                     configuration, the same deployment's other files, or the IAM console's \
-                     list of access keys and their last use), then rotate that key:",
-                ),
-                ROTATE_STEPS,
             ),
             RuleKind::KeyId => (
                 "AwsKeyId",
                 "An AWS access key ID without its secret access key. Not usable alone, but it \
                  names an account and a key whose secret may have leaked elsewhere.",
-                "An AWS access key ID was found without its secret. It discloses the AWS \
-                 account ID, and its secret may be in another file or another commit.",
-                Some(
-                    "First check whether the key is still active (IAM console, or the IAM \
-                     credential report), and look for its secret access key elsewhere in this \
-                     repository and its history. If the key is active and its secret may have \
-                     leaked too, rotate it:",
-                ),
-                ROTATE_STEPS,
             ),
         };
-        let body = match first {
-            Some(first) => format!("{intro}\n\n{first}\n\n{steps}\n"),
-            None => format!("{intro}\n\n{steps}\n"),
-        };
+        let body = self.remediation().text();
         Rule {
             id: self.id(),
             name,
@@ -414,8 +368,8 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let mut results = Vec::new();
     for c in &report.credentials {
         let rule = RuleKind::of(c);
-        for place in &c.locations {
-            results.push(result(c, rule, place));
+        for hit in &c.hits {
+            results.push(result(c, rule, hit));
         }
     }
     let mut notifications: Vec<Notification> = report
@@ -456,34 +410,48 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     writeln!(out)
 }
 
-fn result<'a>(c: &'a Credential, rule: RuleKind, l: &'a Place) -> SarifResult<'a> {
-    let (uri, region) = match (&l.git, l.repository.as_deref(), l.path.as_deref()) {
+fn result<'a>(c: &'a Credential, rule: RuleKind, hit: &'a Hit) -> SarifResult<'a> {
+    let history = hit.origin.history();
+    let path = hit.origin.path();
+    let (uri, region) = match (history, hit.origin.repository(), path.as_deref()) {
         (None, _, path) => (uri_of(path.unwrap_or("-")), true),
         (Some(_), repo, Some(path)) => (uri_of(&join(repo.unwrap_or("."), path)), true),
         (Some(_), repo, None) => (uri_of(repo.unwrap_or(".")), false),
     };
-    let git = l.git.as_ref().map(|g| GitProperties {
-        repository: l.repository.as_deref().unwrap_or("."),
-        source: g.source,
-        object: &g.object,
-        commit: g.commit.as_ref().map(|c| c.id.as_str()),
-        date: g.commit.as_ref().map(|c| c.date.as_str()),
-        reachable: g.commit.as_ref().is_some_and(|c| c.reachable),
-        refs: &g.refs,
-        at_head: g.at_head,
-        tag: g.tag.as_deref(),
+    let git = history.map(|origin| {
+        let commit = commit_of(origin);
+        let (refs, at_head): (&[String], _) = match origin {
+            scanner_git::Origin::Blob { provenance, .. } => (&provenance.refs, provenance.at_head),
+            _ => (&[], None),
+        };
+        GitProperties {
+            repository: hit.origin.repository().unwrap_or("."),
+            source: origin_kind(origin),
+            object: origin.object_id().to_string(),
+            commit: commit.map(|c| c.id.to_string()),
+            date: commit.map(date),
+            reachable: commit.is_some_and(|c| c.reachable),
+            refs,
+            at_head,
+            tag: match origin {
+                scanner_git::Origin::TagMessage { name, .. } => Some(name),
+                _ => None,
+            },
+        }
     });
+    let location = &hit.finding.location;
+    let encoding = hit.finding.encoding;
     SarifResult {
         rule_id: rule.id(),
         rule_index: rule.index(),
         level: level(c.severity),
-        message: Text::new(message(c, rule, l)),
+        message: Text::new(message(c, rule, hit)),
         locations: [Location {
             physical_location: PhysicalLocation {
                 artifact_location: ArtifactLocation { uri },
                 region: region.then_some(Region {
-                    start_line: l.line,
-                    start_column: l.column,
+                    start_line: location.line,
+                    start_column: location.column,
                 }),
             },
         }],
@@ -495,17 +463,17 @@ fn result<'a>(c: &'a Credential, rule: RuleKind, l: &'a Place) -> SarifResult<'a
             key_id: c.key_id.as_ref().map(|k| k.as_str()),
             account_id: c.facts.account_id.map(|a| a.to_string()),
             secret_redacted: c.secret.as_ref().map(|s| s.redacted()),
-            encoding: l.encoding.as_str(),
-            secret_line: l.secret_line,
-            line: (!region).then_some(l.line),
-            column: (!region).then_some(l.column),
+            encoding: encoding.as_str(),
+            secret_line: hit.secret_line(),
+            line: (!region).then_some(location.line),
+            column: (!region).then_some(location.column),
             git,
         },
     }
 }
 
 /// What a result says: the credential (its secret redacted), why it matters, and where.
-fn message(c: &Credential, rule: RuleKind, l: &Place) -> String {
+fn message(c: &Credential, rule: RuleKind, hit: &Hit) -> String {
     let mut s = rule.title().to_string();
     if let Some(k) = &c.key_id {
         s += &format!(" {}", k.as_str());
@@ -539,11 +507,11 @@ fn message(c: &Credential, rule: RuleKind, l: &Place) -> String {
             None => format!("{} key issued before 2019 (no account ID).", t.as_str()),
         });
     }
-    if l.encoding != Encoding::Plain {
-        notes.push(format!("Written {}.", l.encoding.as_str()));
+    if hit.finding.encoding != Encoding::Plain {
+        notes.push(format!("Written {}.", hit.finding.encoding.as_str()));
     }
-    if let Some(g) = &l.git {
-        notes.push(history_note(l, g));
+    if let Some(origin) = hit.origin.history() {
+        notes.push(history_note(hit, origin));
     }
     for n in notes {
         s.push(' ');
@@ -552,41 +520,43 @@ fn message(c: &Credential, rule: RuleKind, l: &Place) -> String {
     s
 }
 
-fn history_note(l: &Place, g: &GitPlace) -> String {
-    let repo = l.repository.as_deref().unwrap_or(".");
-    match (g.source, &g.commit) {
-        ("blob", Some(c)) => {
-            let state = match g.at_head {
-                Some(true) => "; still present at HEAD",
-                Some(false) => "; removed from HEAD since",
-                None => "",
-            };
-            let refs = if g.refs.is_empty() {
-                "reachable from no ref (only dangling or reflog commits hold it)".to_string()
-            } else {
-                format!("reachable from {}", g.refs.join(", "))
-            };
-            format!(
-                "Introduced in repository {repo} by commit {} on {}{state}; {refs}.",
-                c.id, c.date
-            )
+fn history_note(hit: &Hit, origin: &scanner_git::Origin) -> String {
+    let repo = hit.origin.repository().unwrap_or(".");
+    let line = hit.finding.location.line;
+    match origin {
+        scanner_git::Origin::Blob { id, provenance } => match &provenance.introduced {
+            Some(introduced) => {
+                let state = match provenance.at_head {
+                    Some(true) => "; still present at HEAD",
+                    Some(false) => "; removed from HEAD since",
+                    None => "",
+                };
+                let refs = if provenance.refs.is_empty() {
+                    "reachable from no ref (only dangling or reflog commits hold it)".to_string()
+                } else {
+                    format!("reachable from {}", provenance.refs.join(", "))
+                };
+                format!(
+                    "Introduced in repository {repo} by commit {} on {}{state}; {refs}.",
+                    introduced.commit.id,
+                    date(&introduced.commit)
+                )
+            }
+            None => {
+                format!("In blob {id} of repository {repo}, which no commit holds (line {line}).")
+            }
+        },
+        scanner_git::Origin::CommitMessage { commit } => format!(
+            "In the message of commit {} of repository {repo} on {} (line {line}).",
+            commit.id,
+            date(commit)
+        ),
+        scanner_git::Origin::TagMessage { id, name } => {
+            format!("In the message of tag {name} ({id}) of repository {repo} (line {line}).")
         }
-        ("blob", None) => format!(
-            "In blob {} of repository {repo}, which no commit holds (line {}).",
-            g.object, l.line
-        ),
-        ("commit-message", c) => format!(
-            "In the message of commit {} of repository {repo}{} (line {}).",
-            g.object,
-            c.as_ref()
-                .map_or(String::new(), |c| format!(" on {}", c.date)),
-            l.line
-        ),
-        _ => format!(
-            "In the message of tag {} ({}) of repository {repo} (line {}).",
-            g.tag.as_deref().unwrap_or(""),
-            g.object,
-            l.line
+        other => format!(
+            "In object {} of repository {repo} (line {line}).",
+            other.object_id()
         ),
     }
 }

@@ -1,0 +1,235 @@
+//! What can go wrong: an [`Error`] when a repository cannot be scanned at all, a [`Problem`]
+//! for each thing inside one that could not be read while the rest was.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::ObjectId;
+
+/// What kind of [`Error`] it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The path is not a git repository, or the repository cannot be opened (unreadable
+    /// configuration).
+    Open,
+    /// A repository of a format this build cannot read: SHA-256 objects when scanner-git
+    /// was built without its `sha256` feature, a repository format version or extension gix
+    /// does not know.
+    Unsupported,
+    /// The index (staging area) cannot be read: a staged scan cannot tell what is staged.
+    Index,
+    /// `HEAD` or its tree cannot be read.
+    Head,
+    /// A revision of a range or a push does not name a commit of the repository.
+    Revision,
+    /// The commits of a range cannot be walked.
+    Walk,
+}
+
+type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A repository could not be scanned at all. (Damage inside a repository that can be
+/// opened is a [`Problem`] of its scan instead.)
+///
+/// `Display` names the repository and the step that failed; the underlying error, if any,
+/// is the [`source`](std::error::Error::source).
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+    path: PathBuf,
+    step: Option<String>,
+    source: Option<Cause>,
+}
+
+impl Error {
+    pub(crate) fn new(
+        kind: ErrorKind,
+        path: &Path,
+        step: Option<String>,
+        source: impl Into<Cause>,
+    ) -> Error {
+        Error {
+            kind,
+            path: path.to_path_buf(),
+            step,
+            source: Some(source.into()),
+        }
+    }
+
+    /// What kind of error it is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The repository path as given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: not a readable git repository", self.path.display())?;
+        match &self.step {
+            Some(step) => write!(f, ": {step}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// What kind of [`Problem`] it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// A pack file that cannot be traversed: truncated, corrupt, or an index without its
+    /// pack. What could be read of it was still read.
+    DamagedPack,
+    /// A loose object that cannot be inflated or parsed.
+    CorruptLooseObject,
+    /// An object that trees, commits or refs name but the object database lacks.
+    MissingObject,
+    /// An object that could not be read (the database could not say whether it is there).
+    UnreadableObject,
+    /// An object whose contents do not parse as its kind (tree, commit, tag).
+    MalformedObject,
+    /// A shallow clone: history before its boundary is not in the repository.
+    Shallow,
+    /// A ref that cannot be read or resolved.
+    UnreadableRef,
+    /// An objects directory (or the list of alternates) that cannot be listed.
+    UnreadableObjectDirectory,
+    /// Trees nested deeper than provenance follows (a guard against hostile repositories).
+    TreeTooDeep,
+}
+
+/// Something in a repository that could not be read, and why; the rest was read.
+///
+/// `Display` is `what: reason`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Problem {
+    what: String,
+    reason: String,
+    kind: ProblemKind,
+    object: Option<ObjectId>,
+}
+
+impl Problem {
+    pub(crate) fn new(
+        kind: ProblemKind,
+        what: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            what: what.into(),
+            reason: reason.into(),
+            kind,
+            object: None,
+        }
+    }
+
+    /// A problem with one object: `what` is `"{noun} {id}"`.
+    pub(crate) fn object(
+        kind: ProblemKind,
+        noun: &str,
+        id: &gix::oid,
+        reason: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            object: Some(ObjectId::from_gix(id.to_owned())),
+            ..Problem::new(kind, format!("{noun} {id}"), reason)
+        }
+    }
+
+    /// What could not be read: a pack file, an object (`object <id>`, `tree <id>`, ...), a
+    /// ref, `refs`, `history`, ...
+    pub fn what(&self) -> &str {
+        &self.what
+    }
+
+    /// Why.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// What kind of problem it is.
+    pub fn kind(&self) -> ProblemKind {
+        self.kind
+    }
+
+    /// The object it concerns, when it concerns one.
+    pub fn object_id(&self) -> Option<ObjectId> {
+        self.object
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.what, self.reason)
+    }
+}
+
+/// An error with its causes, on one line (gix's errors often hold the interesting part in
+/// their sources).
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let cs = c.to_string();
+        if !s.contains(&cs) {
+            s.push_str(": ");
+            s.push_str(&cs);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_repository_and_the_step_and_keep_their_cause() {
+        let cause = std::io::Error::new(std::io::ErrorKind::InvalidData, "bad signature");
+        let e = Error::new(
+            ErrorKind::Index,
+            Path::new("repo"),
+            Some("cannot read the index".into()),
+            cause,
+        );
+        assert_eq!(e.kind(), ErrorKind::Index);
+        assert_eq!(e.path(), Path::new("repo"));
+        assert_eq!(
+            e.to_string(),
+            "repo: not a readable git repository: cannot read the index"
+        );
+        let source = std::error::Error::source(&e).expect("the cause is kept");
+        assert_eq!(source.to_string(), "bad signature");
+    }
+
+    #[test]
+    fn problems_print_what_and_why() {
+        let id = gix::ObjectId::empty_blob(gix::hash::Kind::Sha1);
+        let p = Problem::object(ProblemKind::MissingObject, "object", &id, "missing");
+        assert_eq!(p.what(), format!("object {id}"));
+        assert_eq!(p.reason(), "missing");
+        assert_eq!(p.kind(), ProblemKind::MissingObject);
+        assert_eq!(p.object_id().map(|o| o.to_string()), Some(id.to_string()));
+        assert_eq!(p.to_string(), format!("object {id}: missing"));
+        let q = Problem::new(ProblemKind::Shallow, "history", "shallow clone");
+        assert_eq!(q.object_id(), None);
+        assert!(q < p, "problems sort by what, then why");
+    }
+}

@@ -1,0 +1,180 @@
+//! The object pass: what happens to each object of a repository as the traversal decodes
+//! it, on many threads at once. Blobs not seen before in the run are scanned (each once);
+//! trees go into the tree graph; commits are kept as (tree, parents, time) and their
+//! messages scanned; tag messages are scanned.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use gix::hashtable::HashMap;
+use gix::ObjectId;
+use scanner_core::{Finding, Scanner};
+
+use crate::graph::{Graph, GraphBuilder};
+use crate::odb::Visitor;
+use crate::provenance::CommitNode;
+use crate::sync::{into_inner, lock, IdSet};
+use crate::{CancelToken, Problem, ProblemKind, ScanProgress};
+
+/// What a message belongs to.
+#[derive(Debug, Clone)]
+pub(crate) enum MessageKind {
+    Commit,
+    /// An annotated tag, with its name.
+    Tag(String),
+}
+
+/// What the pass reads with: the run's shared state, and this repository's settings.
+pub(crate) struct PassContext<'a> {
+    pub(crate) scanner: &'a Scanner,
+    pub(crate) max_blob_size: u64,
+    pub(crate) hash: gix::hash::Kind,
+    /// Blobs seen in the run, in any repository.
+    pub(crate) seen: &'a IdSet,
+    pub(crate) progress: &'a ScanProgress,
+    pub(crate) cancel: &'a CancelToken,
+}
+
+/// One repository's object pass, filled concurrently by the traversal.
+pub(crate) struct ObjectPass<'a> {
+    cx: PassContext<'a>,
+    scanned: AtomicU64,
+    bytes: AtomicU64,
+    already_seen: AtomicU64,
+    too_large: AtomicU64,
+    graph: GraphBuilder,
+    commits: Mutex<HashMap<ObjectId, CommitNode>>,
+    /// Blobs new to the run that have findings.
+    matches: Mutex<Vec<(ObjectId, Vec<Finding>)>>,
+    messages: Mutex<HashMap<ObjectId, (Vec<Finding>, MessageKind)>>,
+    problems: Mutex<Vec<Problem>>,
+}
+
+/// What the pass found, once the traversal is over.
+pub(crate) struct PassOutput {
+    pub(crate) blobs_scanned: u64,
+    pub(crate) bytes_scanned: u64,
+    pub(crate) blobs_already_seen: u64,
+    pub(crate) blobs_too_large: u64,
+    pub(crate) graph: Graph,
+    pub(crate) commits: HashMap<ObjectId, CommitNode>,
+    pub(crate) matches: Vec<(ObjectId, Vec<Finding>)>,
+    pub(crate) messages: HashMap<ObjectId, (Vec<Finding>, MessageKind)>,
+    pub(crate) problems: Vec<Problem>,
+}
+
+impl<'a> ObjectPass<'a> {
+    /// A pass that starts with the problems found while opening the object database.
+    pub(crate) fn new(cx: PassContext<'a>, problems: Vec<Problem>) -> ObjectPass<'a> {
+        ObjectPass {
+            graph: GraphBuilder::new(cx.hash),
+            cx,
+            scanned: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            already_seen: AtomicU64::new(0),
+            too_large: AtomicU64::new(0),
+            commits: Mutex::default(),
+            matches: Mutex::default(),
+            messages: Mutex::default(),
+            problems: Mutex::new(problems),
+        }
+    }
+
+    pub(crate) fn finish(self) -> PassOutput {
+        PassOutput {
+            blobs_scanned: self.scanned.into_inner(),
+            bytes_scanned: self.bytes.into_inner(),
+            blobs_already_seen: self.already_seen.into_inner(),
+            blobs_too_large: self.too_large.into_inner(),
+            graph: self.graph.finish(),
+            commits: into_inner(self.commits),
+            matches: into_inner(self.matches),
+            messages: into_inner(self.messages),
+            problems: into_inner(self.problems),
+        }
+    }
+
+    fn blob(&self, data: &[u8], id: &gix::oid) {
+        if !self.cx.seen.insert(id) {
+            self.already_seen.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let size = data.len() as u64;
+        if size > self.cx.max_blob_size {
+            self.too_large.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        self.scanned.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(size, Ordering::Relaxed);
+        self.cx.progress.blob_scanned(size);
+        let findings = self.cx.scanner.scan(data);
+        if !findings.is_empty() {
+            lock(&self.matches).push((id.to_owned(), findings));
+        }
+    }
+
+    fn tree(&self, data: &[u8], id: &gix::oid) {
+        if let Err(e) = self.graph.add_tree(id, data) {
+            self.problem(malformed("tree", id, e));
+        }
+    }
+
+    fn commit(&self, data: &[u8], id: &gix::oid) {
+        match gix::objs::CommitRef::from_bytes(data, self.cx.hash) {
+            Ok(c) => {
+                let node = CommitNode {
+                    tree: c.tree(),
+                    parents: c.parents().collect(),
+                    time: c.committer().map(|s| s.seconds()).unwrap_or(0),
+                };
+                self.graph.intern(&node.tree);
+                self.message(c.message, id, MessageKind::Commit);
+                lock(&self.commits).insert(id.to_owned(), node);
+            }
+            Err(e) => self.problem(malformed("commit", id, e)),
+        }
+    }
+
+    fn tag(&self, data: &[u8], id: &gix::oid) {
+        match gix::objs::TagRef::from_bytes(data, self.cx.hash) {
+            Ok(t) => self.message(t.message, id, MessageKind::Tag(t.name.to_string())),
+            Err(e) => self.problem(malformed("tag", id, e)),
+        }
+    }
+
+    fn message(&self, text: &[u8], id: &gix::oid, kind: MessageKind) {
+        let findings = self.cx.scanner.scan(text);
+        if !findings.is_empty() {
+            lock(&self.messages).insert(id.to_owned(), (findings, kind));
+        }
+    }
+}
+
+fn malformed(noun: &str, id: &gix::oid, e: impl std::fmt::Display) -> Problem {
+    Problem::object(
+        ProblemKind::MalformedObject,
+        noun,
+        id,
+        format!("malformed: {e}"),
+    )
+}
+
+impl Visitor for ObjectPass<'_> {
+    fn object(&self, kind: gix::objs::Kind, data: &[u8], id: &gix::oid) {
+        self.cx.progress.object_done();
+        match kind {
+            gix::objs::Kind::Blob => self.blob(data, id),
+            gix::objs::Kind::Tree => self.tree(data, id),
+            gix::objs::Kind::Commit => self.commit(data, id),
+            gix::objs::Kind::Tag => self.tag(data, id),
+        }
+    }
+
+    fn problem(&self, problem: Problem) {
+        lock(&self.problems).push(problem);
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cx.cancel.is_cancelled()
+    }
+}
