@@ -4,6 +4,9 @@
 //! findings (`scan`, with `scanner-core` doing the detection), findings become a report
 //! (`report`). Exit codes are decided here and only here.
 
+// Doc comments on clap arguments are `--help` text, where a URL is plain text.
+#![allow(rustdoc::bare_urls)]
+
 mod args;
 mod baseline;
 mod config;

@@ -91,6 +91,11 @@ mod scanner;
 mod sync;
 mod time;
 
+// The README's Rust snippets, compiled (and run, unless marked `no_run`) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme {}
+
 pub use bstr::BString;
 pub use changes::{ChangeScan, PushedRef};
 pub use error::{Error, ErrorKind, Problem, ProblemKind};
