@@ -182,7 +182,7 @@ pub(crate) fn utf16_region(text: &[u8], at: usize) -> Utf16Region {
         .collect();
     // Text that starts at an even offset (a file, a 2-aligned resource) has its character
     // bytes at even offsets when little-endian.
-    let encoding = if start % 2 == 0 {
+    let encoding = if start.is_multiple_of(2) {
         Encoding::Utf16Le
     } else {
         Encoding::Utf16Be
