@@ -139,10 +139,16 @@ pub struct ScanArgs {
     #[arg(long)]
     pub verify: bool,
 
-    /// STS endpoint for --verify (default https://sts.amazonaws.com); plain http only to
-    /// loopback addresses.
+    /// STS endpoint for --verify (default https://sts.amazonaws.com). It must be an AWS STS
+    /// host (sts[-fips].REGION.amazonaws.com, .amazonaws.com.cn, .api.aws, a VPC endpoint)
+    /// unless --allow-non-aws-sts-endpoint is given; plain http only to loopback addresses.
     #[arg(long, value_name = "URL", requires = "verify")]
     pub sts_endpoint: Option<String>,
+
+    /// Let --sts-endpoint name a host that is not AWS STS (a local stand-in): whatever answers
+    /// there sees key IDs, signatures and session tokens.
+    #[arg(long, requires = "sts_endpoint")]
+    pub allow_non_aws_sts_endpoint: bool,
 
     /// Region the endpoint signs for (default us-east-1).
     #[arg(
@@ -338,7 +344,14 @@ impl ScanArgs {
                 .concurrency(self.verify_concurrency)
                 .timeout(std::time::Duration::from_secs(self.verify_timeout.max(1)));
             if let Some(url) = &self.sts_endpoint {
-                b = b.endpoint(url.clone(), self.sts_region.clone());
+                b = b
+                    .endpoint(url.clone(), self.sts_region.clone())
+                    .any_endpoint(self.allow_non_aws_sts_endpoint);
+                if self.allow_non_aws_sts_endpoint {
+                    eprintln!(
+                        "leakscan: warning: key IDs, signatures and session tokens go to {url}, which --allow-non-aws-sts-endpoint lets be a host other than AWS STS"
+                    );
+                }
             }
             Some(
                 b.build()

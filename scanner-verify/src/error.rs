@@ -17,6 +17,12 @@ pub enum ErrorKind {
     PlainHttpBeyondLoopback,
     /// Neither `https://` nor `http://`.
     UnsupportedScheme,
+    /// Not an AWS STS host, and [`VerifierBuilder::any_endpoint`](crate::VerifierBuilder::any_endpoint)
+    /// was not set: key IDs, signatures and session tokens would go to someone else.
+    NotAnStsHost,
+    /// User information (`user@`), a path, a query or a fragment: an endpoint is a scheme,
+    /// a host and a port.
+    NotAnEndpoint,
 }
 
 /// A verifier could not be built. Opaque: ask [`Error::kind`] what went wrong; `Display`
@@ -55,6 +61,14 @@ impl fmt::Display for Error {
             ErrorKind::PlainHttpBeyondLoopback => write!(
                 f,
                 "{endpoint}: plain http is allowed only to loopback addresses; secrets are only ever sent signed, over TLS"
+            ),
+            ErrorKind::NotAnStsHost => write!(
+                f,
+                "{endpoint} is not an AWS STS host (sts[-fips].REGION.amazonaws.com, .amazonaws.com.cn, .api.aws, or a VPC endpoint); key IDs, signatures and session tokens are sent only there unless another endpoint is allowed explicitly"
+            ),
+            ErrorKind::NotAnEndpoint => write!(
+                f,
+                "{endpoint}: an endpoint is a scheme, a host and a port, without user information, path, query or fragment"
             ),
             ErrorKind::UnsupportedScheme => {
                 let scheme = endpoint.split_once("://").map_or("", |(s, _)| s);

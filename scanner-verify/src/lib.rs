@@ -42,6 +42,7 @@
 //! let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
 //! let verifier = Verifier::builder()
 //!     .endpoint(format!("http://127.0.0.1:{port}"), "us-east-1")
+//!     .any_endpoint(true) // a stand-in is not an AWS STS host
 //!     .build()?;
 //!
 //! let docs = verifier.verify(&findings[0]);

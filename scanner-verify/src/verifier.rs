@@ -22,6 +22,7 @@ pub struct VerifierBuilder {
     concurrency: usize,
     attempts: u32,
     backoff: Duration,
+    any_endpoint: bool,
 }
 
 impl Default for VerifierBuilder {
@@ -33,16 +34,28 @@ impl Default for VerifierBuilder {
             concurrency: 8,
             attempts: 3,
             backoff: Duration::from_millis(500),
+            any_endpoint: false,
         }
     }
 }
 
 impl VerifierBuilder {
-    /// The STS endpoint (default `https://sts.amazonaws.com`, signed for `us-east-1`).
-    /// `http://` is accepted only for loopback addresses (a local stand-in for tests).
+    /// The STS endpoint (default `https://sts.amazonaws.com`, signed for `us-east-1`). It
+    /// must be an AWS STS host — `sts[-fips].REGION.amazonaws.com`, the global
+    /// `sts.amazonaws.com`, the China (`.amazonaws.com.cn`), dual-stack (`.api.aws`),
+    /// sovereign and isolated partitions, or a VPC endpoint
+    /// (`vpce-….sts.REGION.vpce.amazonaws.com`) — unless [`Self::any_endpoint`] allows
+    /// another: whatever answers sees key IDs, signatures and session tokens.
     pub fn endpoint(mut self, url: impl Into<String>, region: impl Into<String>) -> Self {
         self.endpoint = url.into();
         self.region = region.into();
+        self
+    }
+
+    /// Accepts an endpoint that is not an AWS STS host (a local stand-in, a proxy of your
+    /// own). `http://` is still accepted only for loopback addresses. Off by default.
+    pub fn any_endpoint(mut self, allow: bool) -> Self {
+        self.any_endpoint = allow;
         self
     }
 
@@ -70,23 +83,32 @@ impl VerifierBuilder {
     ///
     /// # Errors
     ///
-    /// When the endpoint is not `https://`, or `http://` to something else than loopback
-    /// ([`ErrorKind`] says which).
+    /// When the endpoint is not a URL of an AWS STS host (without [`Self::any_endpoint`]),
+    /// holds user information, a path, a query or a fragment, is not `https://`, or is
+    /// `http://` to something else than loopback ([`ErrorKind`] says which).
     pub fn build(self) -> Result<Verifier, Error> {
         let fail = |kind| Error::new(kind, &self.endpoint);
         let (scheme, rest) = self
             .endpoint
             .split_once("://")
             .ok_or_else(|| fail(ErrorKind::NotAUrl))?;
-        let host = rest.split('/').next().unwrap_or_default();
+        let (host, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
         if host.is_empty() {
             return Err(fail(ErrorKind::NoHost));
+        }
+        // `https://sts.amazonaws.com@attacker.example/` names attacker.example; a path would
+        // be signed and sent somewhere else than where STS listens.
+        if host.contains('@') || !(path.is_empty() || path == "/") {
+            return Err(fail(ErrorKind::NotAnEndpoint));
         }
         match scheme {
             "https" => {}
             "http" if is_loopback(host) => {}
             "http" => return Err(fail(ErrorKind::PlainHttpBeyondLoopback)),
             _ => return Err(fail(ErrorKind::UnsupportedScheme)),
+        }
+        if !self.any_endpoint && !is_aws_sts_host(host_name(host)) {
+            return Err(fail(ErrorKind::NotAnStsHost));
         }
         let sts = Sts::new(scheme, host, &self.region, self.timeout);
         Ok(Verifier {
@@ -100,8 +122,8 @@ impl VerifierBuilder {
     }
 }
 
-/// `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
-fn is_loopback(host: &str) -> bool {
+/// The host name of `host[:port]`, brackets of an IPv6 literal removed.
+fn host_name(host: &str) -> &str {
     let name = host.rsplit_once(':').map_or(host, |(h, port)| {
         if port.bytes().all(|b| b.is_ascii_digit()) {
             h
@@ -109,11 +131,79 @@ fn is_loopback(host: &str) -> bool {
             host
         }
     });
-    let name = name.trim_start_matches('[').trim_end_matches(']');
+    name.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
+fn is_loopback(host: &str) -> bool {
+    let name = host_name(host);
     name == "localhost"
         || name
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Domains under which AWS serves STS: the commercial, China, dual-stack, European
+/// sovereign and isolated partitions.
+const AWS_DOMAINS: [&str; 6] = [
+    "amazonaws.com",
+    "amazonaws.com.cn",
+    "api.aws",
+    "amazonaws.eu",
+    "c2s.ic.gov",
+    "sc2s.sgov.gov",
+];
+
+/// Whether `name` is an AWS STS host: `sts.amazonaws.com`, `sts[-fips].REGION.DOMAIN`, or
+/// a VPC endpoint `vpce-ID[-AZ].sts[-fips].REGION.vpce.DOMAIN`. Case-insensitive, a
+/// trailing dot allowed, as in DNS.
+fn is_aws_sts_host(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    if name == "sts.amazonaws.com" {
+        return true;
+    }
+    let Some(rest) = AWS_DOMAINS
+        .iter()
+        .find_map(|d| name.strip_suffix(d)?.strip_suffix('.'))
+    else {
+        return false;
+    };
+    let labels: Vec<&str> = rest.split('.').collect();
+    let service = |l: &str| l == "sts" || l == "sts-fips";
+    match labels.as_slice() {
+        [sts, region] => service(sts) && is_region(region),
+        [vpce, sts, region, "vpce"] => is_vpce_id(vpce) && service(sts) && is_region(region),
+        _ => false,
+    }
+}
+
+/// `us-east-1`, `us-gov-west-1`, `cn-northwest-1`, `us-iso-east-1`, `eusc-de-east-1`: a
+/// lower-case word, one or more words, a number.
+fn is_region(label: &str) -> bool {
+    let parts: Vec<&str> = label.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1]
+            .parse::<u8>()
+            .is_ok_and(|n| parts[parts.len() - 1].len() <= 2 && n > 0)
+}
+
+/// `vpce-0123456789abcdef0-abcdefgh`, optionally with an availability zone
+/// (`-us-east-1a`).
+fn is_vpce_id(label: &str) -> bool {
+    let mut parts = label.splitn(4, '-');
+    parts.next() == Some("vpce")
+        && parts
+            .next()
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        && parts.next().is_some_and(|suffix| {
+            !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+        && parts.next().is_none_or(|az| {
+            !az.is_empty() && az.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// Checks key pairs against STS. `Send + Sync`; answers are cached per credential.
@@ -255,7 +345,86 @@ mod tests {
     use super::*;
 
     fn build(url: &str) -> Result<Verifier, Error> {
+        Verifier::builder()
+            .endpoint(url, "us-east-1")
+            .any_endpoint(true)
+            .build()
+    }
+
+    fn build_aws(url: &str) -> Result<Verifier, Error> {
         Verifier::builder().endpoint(url, "us-east-1").build()
+    }
+
+    #[test]
+    fn only_aws_sts_hosts_without_the_opt_in() {
+        for ok in [
+            "https://sts.amazonaws.com",
+            "https://sts.amazonaws.com/",
+            "https://STS.us-east-1.amazonaws.com:443",
+            "https://sts.eu-central-1.amazonaws.com",
+            "https://sts-fips.us-east-2.amazonaws.com",
+            "https://sts.us-gov-west-1.amazonaws.com",
+            "https://sts.cn-northwest-1.amazonaws.com.cn",
+            "https://sts.us-east-1.api.aws",
+            "https://sts.us-iso-east-1.c2s.ic.gov",
+            "https://sts.eusc-de-east-1.amazonaws.eu",
+            "https://vpce-0123456789abcdef0-abcdefgh.sts.us-east-1.vpce.amazonaws.com",
+            "https://vpce-0123456789abcdef0-abcdefgh-us-east-1a.sts.us-east-1.vpce.amazonaws.com",
+            "https://sts.amazonaws.com.",
+        ] {
+            assert!(build_aws(ok).is_ok(), "{ok} refused");
+        }
+        for (bad, kind) in [
+            ("https://any.host", ErrorKind::NotAnStsHost),
+            (
+                "https://sts.amazonaws.com.attacker.example",
+                ErrorKind::NotAnStsHost,
+            ),
+            (
+                "https://sts.us-east-1.amazonaws.com.evil.io",
+                ErrorKind::NotAnStsHost,
+            ),
+            (
+                "https://attacker-sts.us-east-1.amazonaws.co",
+                ErrorKind::NotAnStsHost,
+            ),
+            (
+                "https://s3.us-east-1.amazonaws.com",
+                ErrorKind::NotAnStsHost,
+            ),
+            ("https://sts.useast1.amazonaws.com", ErrorKind::NotAnStsHost),
+            ("https://evilamazonaws.com", ErrorKind::NotAnStsHost),
+            (
+                "https://sts.us-east-1.evil.amazonaws.com",
+                ErrorKind::NotAnStsHost,
+            ),
+            ("https://127.0.0.1:9", ErrorKind::NotAnStsHost),
+            ("http://127.0.0.1:9", ErrorKind::NotAnStsHost),
+            (
+                "https://sts.amazonaws.com@attacker.example",
+                ErrorKind::NotAnEndpoint,
+            ),
+            (
+                "https://sts.amazonaws.com/collect",
+                ErrorKind::NotAnEndpoint,
+            ),
+            ("https://sts.amazonaws.com?x=1", ErrorKind::NotAnEndpoint),
+            (
+                "http://sts.amazonaws.com",
+                ErrorKind::PlainHttpBeyondLoopback,
+            ),
+        ] {
+            match build_aws(bad) {
+                Ok(_) => panic!("{bad} accepted"),
+                Err(e) => assert_eq!(e.kind(), kind, "{bad}"),
+            }
+        }
+        // The opt-in admits other hosts, but never plain http beyond loopback.
+        assert!(build("https://sts.example.internal").is_ok());
+        assert_eq!(
+            refusal("http://10.0.0.1").kind(),
+            ErrorKind::PlainHttpBeyondLoopback
+        );
     }
 
     fn refusal(url: &str) -> Error {

@@ -229,6 +229,7 @@ fn every_sts_answer_gets_an_honest_status() {
             "scan",
             ".",
             "--verify",
+            "--allow-non-aws-sts-endpoint",
             "--sts-endpoint",
             &sts.url,
             "--verify-timeout",
@@ -290,6 +291,7 @@ fn every_sts_answer_gets_an_honest_status() {
             "scan",
             ".",
             "--verify",
+            "--allow-non-aws-sts-endpoint",
             "--sts-endpoint",
             &sts.url,
             "--verify-timeout",
@@ -331,7 +333,16 @@ fn no_connection_without_verify_and_never_to_canary_accounts() {
     let sts = MockSts::start(keys);
 
     // --sts-endpoint requires --verify: a usage error, and no connection.
-    let r = crate::run(&["scan", ".", "--sts-endpoint", &sts.url], dir.path());
+    let r = crate::run(
+        &[
+            "scan",
+            ".",
+            "--allow-non-aws-sts-endpoint",
+            "--sts-endpoint",
+            &sts.url,
+        ],
+        dir.path(),
+    );
     assert_eq!(r.code, 2, "{}", r.stderr);
     let (code, doc) = json(&["scan", "."], dir.path());
     assert_eq!(code, 1);
@@ -344,7 +355,14 @@ fn no_connection_without_verify_and_never_to_canary_accounts() {
     );
 
     let (_, doc) = json(
-        &["scan", ".", "--verify", "--sts-endpoint", &sts.url],
+        &[
+            "scan",
+            ".",
+            "--verify",
+            "--allow-non-aws-sts-endpoint",
+            "--sts-endpoint",
+            &sts.url,
+        ],
         dir.path(),
     );
     let v = verification(&doc, &canary);
@@ -366,6 +384,7 @@ fn no_connection_without_verify_and_never_to_canary_accounts() {
             ".",
             "--fail-on",
             "active",
+            "--allow-non-aws-sts-endpoint",
             "--sts-endpoint",
             &revoked.url,
             "--verify",
@@ -379,6 +398,7 @@ fn no_connection_without_verify_and_never_to_canary_accounts() {
             ".",
             "--fail-on",
             "active",
+            "--allow-non-aws-sts-endpoint",
             "--sts-endpoint",
             &sts.url,
             "--verify",
@@ -405,7 +425,14 @@ fn when_the_paired_secret_is_rejected_the_other_secrets_near_the_key_are_tried()
     keys.insert(key_id(320), (secret(320), Answer::User));
     let sts = MockSts::start(keys);
     let (code, doc) = json(
-        &["scan", ".", "--verify", "--sts-endpoint", &sts.url],
+        &[
+            "scan",
+            ".",
+            "--verify",
+            "--allow-non-aws-sts-endpoint",
+            "--sts-endpoint",
+            &sts.url,
+        ],
         dir.path(),
     );
     assert_eq!(code, 1);
@@ -439,6 +466,7 @@ fn plain_http_is_refused_beyond_loopback() {
             "scan",
             ".",
             "--verify",
+            "--allow-non-aws-sts-endpoint",
             "--sts-endpoint",
             "http://sts.amazonaws.com",
         ],
@@ -448,6 +476,58 @@ fn plain_http_is_refused_beyond_loopback() {
     assert!(
         r.stderr.contains("plain http is allowed only to loopback"),
         "{}",
+        r.stderr
+    );
+}
+
+/// Regression (hardening issue, item 9): `--sts-endpoint https://any.host` was accepted,
+/// so a mistyped or injected flag sent key IDs, signatures and session tokens to a
+/// non-AWS host.
+#[test]
+fn sts_endpoint_must_be_an_aws_sts_host() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("creds.ini"), credentials_file(340)).unwrap();
+    // A listener that would see any request: nothing may reach it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    for endpoint in [
+        "https://any.host".to_string(),
+        "https://sts.amazonaws.com@attacker.example".to_string(),
+        "https://sts.amazonaws.com.attacker.example".to_string(),
+        format!("http://127.0.0.1:{port}"),
+    ] {
+        let r = crate::run(
+            &["scan", ".", "--verify", "--sts-endpoint", &endpoint],
+            dir.path(),
+        );
+        assert_eq!(r.code, 2, "{endpoint}: {}", r.stderr);
+        assert!(r.stderr.contains("--sts-endpoint"), "{}", r.stderr);
+        assert!(
+            r.stdout.is_empty(),
+            "no report when the endpoint is refused"
+        );
+    }
+    assert!(listener.accept().is_err(), "no connection was made");
+    // With the loud opt-in a stand-in is accepted, and the run says where keys go.
+    let r = crate::run(
+        &[
+            "scan",
+            ".",
+            "--verify",
+            "--allow-non-aws-sts-endpoint",
+            "--sts-endpoint",
+            &format!("http://127.0.0.1:{port}"),
+            "--verify-timeout",
+            "1",
+        ],
+        dir.path(),
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("go to http://127.0.0.1:")
+            && r.stderr.contains("--allow-non-aws-sts-endpoint"),
+        "the opt-in is said out loud: {}",
         r.stderr
     );
 }
