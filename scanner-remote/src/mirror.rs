@@ -120,10 +120,18 @@ fn credentials(
 ) -> impl FnMut(Action) -> gix::Result<Option<CredentialOutcome>> + Clone + 'static {
     move |action| match action {
         Action::Get(ctx) => {
-            let (Some(token), Some(scheme), Some(host)) = (&token, &ctx.protocol, &ctx.host) else {
+            let Some(token) = &token else {
                 return Ok(None);
             };
-            if !policy.allows_parts(scheme, host_without_port(host)) {
+            // gix hands over the URL, and sometimes its parts.
+            let allowed = match (&ctx.protocol, &ctx.host) {
+                (Some(scheme), Some(host)) => policy.allows_parts(scheme, host_without_port(host)),
+                _ => ctx
+                    .url
+                    .as_ref()
+                    .is_some_and(|url| policy.allows(&String::from_utf8_lossy(url))),
+            };
+            if !allowed {
                 return Ok(None);
             }
             Ok(Some(CredentialOutcome {
@@ -439,6 +447,8 @@ mod tests {
             Action::Get(ctx)
         };
         let given = creds(ask("https://github.com/o/r.git")).expect("no error");
+        let url_only = Action::get_for_url("https://github.com/o/r.git");
+        assert!(creds(url_only).expect("no error").is_some());
         assert_eq!(
             given.map(|o| o.identity.password),
             Some("t0k3n".to_string())
