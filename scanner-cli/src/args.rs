@@ -30,8 +30,12 @@ pub enum Command {
     /// of its history, reachable or not, each blob once, plus the work-tree files whose
     /// contents are not already in its history.
     ///
+    /// Clone URLs, GitHub organizations and users are mirrored into a cache first (see
+    /// "Remote sources" below) and scanned like local repositories.
+    ///
     /// Exit status: 0 nothing found; 1 credentials found; 2 nothing found, but some input
-    /// could not be read (each such input is reported with its reason).
+    /// could not be read, or some remote repository could not be cloned or fetched (each
+    /// is reported with its reason).
     Scan(Box<ScanArgs>),
     /// Git hooks: run one (`pre-push`), or install leakscan's.
     #[command(subcommand)]
@@ -206,8 +210,8 @@ pub struct ScanArgs {
     pub write_baseline: Option<PathBuf>,
 
     /// Ask AWS STS (GetCallerIdentity, SigV4-signed, over TLS) whether each key pair is
-    /// live and whose it is. Without it, leakscan makes no network connection at all.
-    /// Canary-token keys and documentation examples are never sent.
+    /// live and whose it is. Without it (and without remote sources), leakscan makes no
+    /// network connection. Canary-token keys and documentation examples are never sent.
     #[arg(long)]
     pub verify: bool,
 
