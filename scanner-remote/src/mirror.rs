@@ -234,9 +234,11 @@ fn clone(
         connection.set_credentials(creds.clone());
         Ok(())
     });
-    let (_repo, outcome) = prepare
+    let (repo, outcome) = prepare
         .fetch_only(gix::progress::Discard, cancel)
         .map_err(|e| classify(&e, url))?;
+    // Nothing may hold the directory open while it is renamed.
+    drop(repo);
     drop(prepare);
     std::fs::rename(&partial, dest).map_err(|e| io(dest, e))?;
     Ok(Synced::Cloned {

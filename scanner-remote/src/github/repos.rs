@@ -28,7 +28,7 @@ impl GitHubRepo {
         let b = |k: &str| v.get(k).and_then(Value::as_bool).unwrap_or(false);
         let full_name = s("full_name").filter(|n| super::valid_full_name(n))?;
         Some(GitHubRepo {
-            clone_url: s("clone_url")?,
+            clone_url: s("clone_url").filter(|u| is_network_url(u))?,
             full_name,
             fork: b("fork"),
             archived: b("archived"),
@@ -45,6 +45,16 @@ impl GitHubRepo {
             .unwrap_or(&self.clone_url);
         format!("{base}.wiki.git")
     }
+}
+
+/// A clone URL the API may hand out: https, http, ssh or git, never a local path (an API
+/// answer must not make leakscan read this machine's files as a repository).
+fn is_network_url(url: &str) -> bool {
+    crate::source::Source::url(url).is_ok()
+        && ["https://", "http://", "ssh://", "git://"].iter().any(|p| {
+            url.get(..p.len())
+                .is_some_and(|s| s.eq_ignore_ascii_case(p))
+        })
 }
 
 fn checked<'a>(what: &str, login: &'a str) -> Result<&'a str, Error> {
@@ -161,7 +171,11 @@ pub(crate) fn gists(
     Ok(items
         .iter()
         .filter_map(|v| {
-            let git_url = v.get("git_pull_url").and_then(Value::as_str)?.to_string();
+            let git_url = v
+                .get("git_pull_url")
+                .and_then(Value::as_str)
+                .filter(|u| is_network_url(u))?
+                .to_string();
             let html_url = v
                 .get("html_url")
                 .and_then(Value::as_str)
