@@ -10,6 +10,8 @@ use scanner_core::{AccountId, ExamplePolicy, Scanner};
 
 use crate::baseline;
 use crate::config::{self, FileConfig};
+use crate::sources::{Issues, RemoteConfig};
+use scanner_remote::{Extra, Resolver, Shard, Source, Token};
 
 /// Finds leaked AWS credentials (key IDs, secret access keys and the pairs they form) in
 /// files and directories.
@@ -28,8 +30,12 @@ pub enum Command {
     /// of its history, reachable or not, each blob once, plus the work-tree files whose
     /// contents are not already in its history.
     ///
+    /// Clone URLs, GitHub organizations and users are mirrored into a cache first (see
+    /// "Remote sources" below) and scanned like local repositories.
+    ///
     /// Exit status: 0 nothing found; 1 credentials found; 2 nothing found, but some input
-    /// could not be read (each such input is reported with its reason).
+    /// could not be read, or some remote repository could not be cloned or fetched (each
+    /// is reported with its reason).
     Scan(Box<ScanArgs>),
     /// Git hooks: run one (`pre-push`), or install leakscan's.
     #[command(subcommand)]
@@ -64,9 +70,79 @@ pub enum HookCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
-    /// Files, directories or git repositories to scan; `-` for standard input.
-    #[arg(default_value = ".")]
+    /// Files, directories, git repositories or clone URLs (https://, ssh://, git://,
+    /// file://, git@host:owner/name.git) to scan; `-` for standard input. Default: `.`
+    /// (unless remote sources are given).
     pub paths: Vec<PathBuf>,
+
+    /// Clone URLs to scan, one per line (`#` comments).
+    #[arg(long, value_name = "FILE", help_heading = "Remote sources")]
+    pub repos_from: Vec<PathBuf>,
+
+    /// Scan every repository of this GitHub organization (repeatable).
+    #[arg(long, value_name = "ORG", help_heading = "Remote sources")]
+    pub github_org: Vec<String>,
+
+    /// Scan every repository this GitHub user owns (repeatable).
+    #[arg(long, value_name = "USER", help_heading = "Remote sources")]
+    pub github_user: Vec<String>,
+
+    /// The GitHub REST API (GitHub Enterprise Server: https://HOST/api/v3). The token is
+    /// read from GITHUB_TOKEN or GH_TOKEN, and never printed or stored.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://api.github.com",
+        help_heading = "Remote sources"
+    )]
+    pub github_api_url: String,
+
+    /// Also scan forks (excluded by default: their objects are mostly their parent's).
+    #[arg(long, help_heading = "Remote sources")]
+    pub include_forks: bool,
+
+    /// Scan archived repositories (the default: archived is still public).
+    #[arg(
+        long,
+        help_heading = "Remote sources",
+        conflicts_with = "exclude_archived"
+    )]
+    pub include_archived: bool,
+
+    /// Skip archived repositories.
+    #[arg(long, help_heading = "Remote sources")]
+    pub exclude_archived: bool,
+
+    /// Also scan each repository's wiki (`<repo>.wiki.git`).
+    #[arg(long, help_heading = "Remote sources")]
+    pub include_wikis: bool,
+
+    /// Also scan the public gists of each user, or of each organization's members.
+    #[arg(long, help_heading = "Remote sources")]
+    pub include_gists: bool,
+
+    /// Also scan issue and pull-request bodies and comments; findings are located by URL.
+    #[arg(long, help_heading = "Remote sources")]
+    pub include_issues: bool,
+
+    /// Where mirrors are kept between runs (default: $XDG_CACHE_HOME/leakscan or
+    /// ~/.cache/leakscan).
+    #[arg(long, value_name = "DIR", help_heading = "Remote sources")]
+    pub cache: Option<PathBuf>,
+
+    /// Scan only shard K of N (1-based): each repository belongs to one shard, by a stable
+    /// hash of its name.
+    #[arg(long, value_name = "K/N", help_heading = "Remote sources")]
+    pub shard: Option<String>,
+
+    /// Clones and fetches running at once.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 4,
+        help_heading = "Remote sources"
+    )]
+    pub fetch_jobs: usize,
 
     /// Scan a git repository's work-tree files only, not its history.
     #[arg(long)]
@@ -134,8 +210,8 @@ pub struct ScanArgs {
     pub write_baseline: Option<PathBuf>,
 
     /// Ask AWS STS (GetCallerIdentity, SigV4-signed, over TLS) whether each key pair is
-    /// live and whose it is. Without it, leakscan makes no network connection at all.
-    /// Canary-token keys and documentation examples are never sent.
+    /// live and whose it is. Without it (and without remote sources), leakscan makes no
+    /// network connection. Canary-token keys and documentation examples are never sent.
     #[arg(long)]
     pub verify: bool,
 
@@ -217,6 +293,11 @@ pub enum Input {
         repo: PathBuf,
         refs: Vec<scanner_git::PushedRef>,
     },
+    /// The mirror of a remote repository (see `sources`), named in reports by `name`.
+    Mirror {
+        path: PathBuf,
+        name: String,
+    },
 }
 
 /// Everything a scan needs, decided once.
@@ -235,6 +316,9 @@ pub struct ScanConfig {
     pub verifier: Option<scanner_verify::Verifier>,
     pub fail_on: FailOn,
     pub write_baseline: Option<PathBuf>,
+    /// Remote sources, when any were given: the only reason besides --verify to go on the
+    /// network.
+    pub remote: Option<RemoteConfig>,
 }
 
 /// Whether git repositories are scanned with their history.
@@ -261,16 +345,31 @@ pub enum SecretDisplay {
 }
 
 impl ScanArgs {
+    /// The paths given, or `.` when neither paths nor remote sources are.
+    fn paths(&self) -> Vec<PathBuf> {
+        let remote = !self.repos_from.is_empty()
+            || !self.github_org.is_empty()
+            || !self.github_user.is_empty();
+        if self.paths.is_empty() && !remote {
+            vec![PathBuf::from(".")]
+        } else {
+            self.paths.clone()
+        }
+    }
+
     /// What to read: paths, standard input, or a repository's staged or committed changes.
+    /// Clone URLs are remote sources (`remote_sources`), not inputs.
     fn inputs(&self) -> Vec<Input> {
         if self.staged {
-            return self.paths.iter().cloned().map(Input::Staged).collect();
+            return self.paths().into_iter().map(Input::Staged).collect();
         }
         let mut inputs = Vec::new();
-        for p in &self.paths {
+        for p in &self.paths() {
             let text = p.to_string_lossy();
             if p.as_os_str() == "-" {
                 inputs.push(Input::Stdin);
+            } else if is_url(p) {
+                continue;
             } else if let Some((from, to)) = text.split_once("..").filter(|_| !p.exists()) {
                 let to = if to.is_empty() { "HEAD" } else { to };
                 inputs.push(Input::Range {
@@ -291,11 +390,74 @@ impl ScanArgs {
         inputs
     }
 
+    /// Clone URLs (positional and from `--repos-from` files), organizations and users.
+    fn remote_sources(&self) -> anyhow::Result<Vec<Source>> {
+        let mut sources = Vec::new();
+        if !self.staged {
+            for p in self.paths.iter().filter(|p| is_url(p)) {
+                sources
+                    .push(Source::url(&p.to_string_lossy()).map_err(|e| anyhow::anyhow!("{e}"))?);
+            }
+        }
+        for file in &self.repos_from {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("--repos-from {}", file.display()))?;
+            sources.extend(
+                Source::from_list(&file.display().to_string(), &text)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+            );
+        }
+        sources.extend(self.github_org.iter().cloned().map(Source::GitHubOrg));
+        sources.extend(self.github_user.iter().cloned().map(Source::GitHubUser));
+        Ok(sources)
+    }
+
+    /// The remote sources and how to mirror them; `None` without remote sources (then
+    /// nothing goes on the network for them, and no token is read).
+    fn remote_config(&self, shard: Option<Shard>) -> anyhow::Result<Option<RemoteConfig>> {
+        let sources = self.remote_sources()?;
+        if sources.is_empty() {
+            return Ok(None);
+        }
+        let mut builder = Resolver::builder()
+            .github_api_url(self.github_api_url.clone())
+            .token(Token::from_env())
+            .jobs(self.fetch_jobs);
+        if let Some(dir) = &self.cache {
+            builder = builder.cache_dir(dir.clone());
+        }
+        if let Some(shard) = shard {
+            builder = builder.shard(shard);
+        }
+        for (wanted, extra) in [
+            (self.include_forks, Extra::Forks),
+            (self.include_wikis, Extra::Wikis),
+            (self.include_gists, Extra::Gists),
+        ] {
+            if wanted {
+                builder = builder.include(extra);
+            }
+        }
+        if self.exclude_archived && !self.include_archived {
+            builder = builder.exclude(Extra::Archived);
+        }
+        let resolver = builder.build().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Some(RemoteConfig {
+            sources,
+            resolver,
+            issues: if self.include_issues {
+                Issues::Scan
+            } else {
+                Issues::Skip
+            },
+        }))
+    }
+
     pub fn into_config(self) -> anyhow::Result<ScanConfig> {
         let file = match &self.config {
             Some(path) => FileConfig::load(path)?,
             None => match self
-                .paths
+                .paths()
                 .iter()
                 .find(|p| p.is_dir())
                 .map(|d| d.join(config::FILE_NAME))
@@ -338,7 +500,22 @@ impl ScanArgs {
         if self.threads == Some(0) {
             bail!("--threads must be at least 1");
         }
-        let inputs = self.inputs();
+        let shard = self
+            .shard
+            .as_deref()
+            .map(str::parse::<Shard>)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut inputs = self.inputs();
+        if let Some(shard) = shard {
+            // Local repositories and directories are shared out like remote ones, by the
+            // path as shown in reports.
+            inputs.retain(|i| match i {
+                Input::Path(p) => shard.contains(&crate::scan::display(p)),
+                _ => true,
+            });
+        }
+        let remote = self.remote_config(shard)?;
         let verifier = if self.verify || self.fail_on == FailOn::Active {
             let mut b = scanner_verify::Verifier::builder()
                 .concurrency(self.verify_concurrency)
@@ -395,8 +572,14 @@ impl ScanArgs {
             write_baseline: self.write_baseline,
             verifier,
             fail_on: self.fail_on,
+            remote,
         })
     }
+}
+
+/// A positional argument naming a clone URL: it looks like one and is no existing path.
+fn is_url(p: &std::path::Path) -> bool {
+    !p.exists() && Source::looks_like_url(&p.to_string_lossy())
 }
 
 /// Files and blobs larger than this are skipped unless configured otherwise.

@@ -14,6 +14,7 @@ mod hooks;
 mod progress;
 mod report;
 mod scan;
+mod sources;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -32,7 +33,7 @@ const EXIT_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Scan(args) => finish(args.into_config().and_then(|c| scan(&c))),
+        Command::Scan(args) => finish(args.into_config().and_then(scan)),
         Command::Hook(HookCommand::PrePush { .. }) => finish(pre_push()),
         Command::Hook(HookCommand::Install {
             repo,
@@ -68,10 +69,10 @@ fn pre_push() -> anyhow::Result<u8> {
     };
     let mut config = args.into_config()?;
     config.inputs = hooks::pre_push_inputs()?;
-    scan(&config)
+    scan(config)
 }
 
-fn scan(config: &ScanConfig) -> anyhow::Result<u8> {
+fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
     let counters = std::sync::Arc::new(progress::Progress::default());
     // JSON Lines stream: findings are written as they are found, the summary at the end.
@@ -89,8 +90,26 @@ fn scan(config: &ScanConfig) -> anyhow::Result<u8> {
             counters.clone(),
             progress::wanted(config.report.format == Format::Human),
         );
-        scan::run(config, &counters, Some(&sink))?
+        // Remote sources first: their mirrors are scanned like local repositories.
+        let resolved = config
+            .remote
+            .as_ref()
+            .map(|remote| sources::resolve(remote, &config.scanner, &counters));
+        if let Some(r) = &resolved {
+            config.inputs.extend(r.inputs.iter().cloned());
+            sink(&r.hits);
+        }
+        let mut outcome = scan::run(&config, &counters, Some(&sink))?;
+        if let Some(r) = resolved {
+            outcome.hits.extend(r.hits);
+            outcome.errors.extend(r.errors);
+            outcome.errors.sort();
+            outcome.errors.dedup();
+            outcome.remote = Some(r.summary);
+        }
+        outcome
     };
+    let config = &config;
     let mut report = Report::new(outcome);
     // Accepted findings (baseline, configuration) are dropped before anything is printed
     // or decided: they are as if not found.
@@ -154,6 +173,9 @@ fn scan(config: &ScanConfig) -> anyhow::Result<u8> {
     }
     if rc.format == Format::Human {
         eprintln!("{}", report::human::summary(&report, started.elapsed()));
+    }
+    if let Some(remote) = &report.remote {
+        eprintln!("{}", sources::summary_line(remote));
     }
     Ok(code)
 }

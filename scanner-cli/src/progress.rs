@@ -4,7 +4,7 @@
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -16,7 +16,22 @@ pub struct Progress {
     pub files_done: AtomicU64,
     pub files_total: AtomicU64,
     pub history: OnceLock<Arc<ScanProgress>>,
+    /// What is under way with remote sources: `cloning owner/name (3 of 40)`, `scanning …`.
+    stage: Mutex<String>,
     stop: AtomicBool,
+}
+
+impl Progress {
+    /// Says what is under way (empty: nothing in particular).
+    pub fn set_stage(&self, stage: String) {
+        if let Ok(mut s) = self.stage.lock() {
+            *s = stage;
+        }
+    }
+
+    fn stage(&self) -> String {
+        self.stage.lock().map(|s| s.clone()).unwrap_or_default()
+    }
 }
 
 /// Whether a progress line may be drawn: standard error is a terminal and not a CI log.
@@ -63,6 +78,10 @@ fn draw(p: &Progress) {
     }
     while !p.stop.load(Ordering::Relaxed) {
         let mut parts = Vec::new();
+        let stage = p.stage();
+        if !stage.is_empty() {
+            parts.push(stage);
+        }
         if let Some(h) = p.history.get() {
             let (done, total) = h.objects();
             parts.push(format!("{done}/{total} git objects"));

@@ -29,6 +29,12 @@ pub enum Origin {
         repository: String,
         origin: Box<scanner_git::Origin>,
     },
+    /// Text from a web page of GitHub: an issue or pull request body or comment
+    /// (`--include-issues`), located by its URL.
+    Web {
+        url: String,
+        kind: scanner_remote::TextKind,
+    },
 }
 
 /// A hit: a finding, with where it is inside the bytes (its `location`), and what those
@@ -69,6 +75,8 @@ pub struct Outcome {
     pub files_scanned: u64,
     pub bytes_scanned: u64,
     pub repositories: Vec<RepoSummary>,
+    /// What mirroring remote sources did, when there were any.
+    pub remote: Option<crate::sources::Summary>,
 }
 
 /// What happened to one input.
@@ -116,6 +124,12 @@ pub fn run(
     // Work-tree files of scanned repositories: scanned only when their contents are not a
     // blob the history scan already read.
     let mut work_tree_files = Vec::new();
+    let mirrors = config
+        .inputs
+        .iter()
+        .filter(|i| matches!(i, Input::Mirror { .. }))
+        .count();
+    let mut mirrors_done = 0;
     for input in &config.inputs {
         let before = outcome.hits.len();
         match input {
@@ -150,6 +164,24 @@ pub fn run(
                 }
             }
             Input::Path(p) => collect(p, &config.excludes, &mut files, &mut outcome.errors),
+            Input::Mirror { path, name } => {
+                mirrors_done += 1;
+                progress.set_stage(format!("scanning {name} ({mirrors_done} of {mirrors})"));
+                match pool.install(|| history.scan_repository(path)) {
+                    Ok(scan) => {
+                        absorb_history(&mut outcome, name, scan.problems, scan.findings);
+                        outcome.repositories.push(RepoSummary {
+                            path: name.clone(),
+                            stats: scan.stats,
+                        });
+                    }
+                    Err(e) => outcome.errors.push(InputError {
+                        path: name.clone(),
+                        reason: git_error(&e),
+                    }),
+                }
+                progress.set_stage(String::new());
+            }
             Input::Staged(repo) => {
                 absorb_changes(&mut outcome, repo, history.scan_staged(repo));
             }

@@ -5,6 +5,8 @@
 mod golden;
 mod history;
 mod hooks;
+mod remote;
+mod support;
 mod verify;
 mod workflow;
 

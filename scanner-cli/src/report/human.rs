@@ -123,6 +123,9 @@ fn write_credential(
         if let Some(sl) = hit.secret_line() {
             extra.push(format!("secret on line {sl}"));
         }
+        if let Some((_, kind)) = hit.origin.web() {
+            extra.push(kind.as_str().replace('-', " "));
+        }
         let extra = if extra.is_empty() {
             String::new()
         } else {

@@ -42,7 +42,11 @@
 //!           "refs": ["refs/heads/main", ...],   // refs reaching a commit that holds the blob
 //!           "at_head": bool | null,     // HEAD's tree still holds the blob
 //!           "tag": "v1.0" | null,
-//!           "also_in": [ { "commit": "<id>", "path": "...", "reachable": bool } ] }
+//!           "also_in": [ { "commit": "<id>", "path": "...", "reachable": bool } ],
+//!           // only for findings in issue and pull-request text (--include-issues); `path`
+//!           // is then the URL too:
+//!           "url": "https://github.com/o/r/issues/1#issuecomment-2",
+//!           "source": "issue" | "pull-request" | "comment" | "review-comment" }
 //!       ]
 //!     }
 //!   ],
@@ -52,7 +56,19 @@
 //!              "repositories": [ { "path": "...", "packs": N, "commits": N, "blobs_scanned": N,
 //!                   "bytes_scanned": N, "blobs_already_seen": N, "blobs_too_large": N,
 //!                   "missing_objects": N } ],
-//!              "errors": N, "findings": N }
+//!              "errors": N, "findings": N,
+//!              // only with remote sources (URLs, --github-org, --github-user, --repos-from):
+//!              "remote": { "repositories": N,        // in this shard
+//!                          "cloned": N, "updated": N, "unchanged": N, "failed": N,
+//!                          "absent": N,              // wikis listed but never written
+//!                          "objects_fetched": N, "other_shards": N, "web_texts": N,
+//!                          "repositories_fetched": [ { "name": "owner/name" | "<url>", "url": "...",
+//!                               "kind": "repository" | "wiki" | "gist",
+//!                               "fetch": "cloned" | "updated" | "unchanged" | "absent" | "failed",
+//!                               "objects": N,        // received in this run
+//!                               "scanned": bool,     // a mirror was scanned (after a failed
+//!                                                    // fetch: the last good one)
+//!                               "reason": "..." | null } ] } }
 //! }
 //! ```
 //!
@@ -120,6 +136,14 @@ struct JsonLocation<'a> {
     secret_line: Option<usize>,
     #[serde(flatten)]
     git: Option<JsonGit<'a>>,
+    #[serde(flatten)]
+    web: Option<JsonWeb<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonWeb<'a> {
+    url: &'a str,
+    source: &'static str,
 }
 
 #[derive(Serialize)]
@@ -178,6 +202,33 @@ pub(super) struct Stats<'a> {
     repositories: Vec<JsonRepo<'a>>,
     errors: usize,
     findings: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote: Option<JsonRemote<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRemote<'a> {
+    repositories: usize,
+    cloned: usize,
+    updated: usize,
+    unchanged: usize,
+    failed: usize,
+    absent: usize,
+    objects_fetched: u64,
+    other_shards: usize,
+    web_texts: usize,
+    repositories_fetched: Vec<JsonFetch<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFetch<'a> {
+    name: &'a str,
+    url: &'a str,
+    kind: &'static str,
+    fetch: &'static str,
+    objects: u64,
+    scanned: bool,
+    reason: Option<&'a str>,
 }
 
 pub fn write(out: &mut dyn Write, report: &Report, secrets: SecretDisplay) -> std::io::Result<()> {
@@ -273,6 +324,10 @@ fn location(hit: &Hit) -> JsonLocation<'_> {
                     .collect(),
             }
         }),
+        web: hit.origin.web().map(|(url, kind)| JsonWeb {
+            url,
+            source: kind.as_str(),
+        }),
     }
 }
 
@@ -318,5 +373,29 @@ pub(super) fn stats(report: &Report) -> Stats<'_> {
             .collect(),
         errors: report.errors.len(),
         findings: report.credentials.len(),
+        remote: report.remote.as_ref().map(|r| JsonRemote {
+            repositories: r.repositories,
+            cloned: r.cloned,
+            updated: r.updated,
+            unchanged: r.unchanged,
+            failed: r.failed,
+            absent: r.absent,
+            objects_fetched: r.objects_fetched,
+            other_shards: r.other_shards,
+            web_texts: r.web_texts,
+            repositories_fetched: r
+                .repos
+                .iter()
+                .map(|f| JsonFetch {
+                    name: &f.name,
+                    url: &f.url,
+                    kind: f.kind,
+                    fetch: f.fetch,
+                    objects: f.objects,
+                    scanned: f.scanned,
+                    reason: f.reason.as_deref(),
+                })
+                .collect(),
+        }),
     }
 }

@@ -59,13 +59,14 @@ impl Origin {
         }
     }
 
-    /// The path reports show: the file's; `-` for standard input; a staged file's path
+    /// The path reports show: the file's; `-` for standard input; a web text's URL; a staged file's path
     /// under its repository; for a blob, its path in the commit that introduced it. `None`
     /// for messages and blobs no commit holds. Lossily UTF-8.
     pub fn path(&self) -> Option<Cow<'_, str>> {
         match self {
             Origin::File(path) => Some(Cow::Borrowed(path)),
             Origin::Stdin => Some(Cow::Borrowed("-")),
+            Origin::Web { url, .. } => Some(Cow::Borrowed(url)),
             Origin::Git { repository, origin } => {
                 let path = String::from_utf8_lossy(origin.path()?);
                 Some(match &**origin {
@@ -75,6 +76,14 @@ impl Origin {
                     _ => path,
                 })
             }
+        }
+    }
+
+    /// A web page's text: its URL and what it is.
+    pub fn web(&self) -> Option<(&str, scanner_remote::TextKind)> {
+        match self {
+            Origin::Web { url, kind } => Some((url, *kind)),
+            _ => None,
         }
     }
 
@@ -197,6 +206,8 @@ pub struct Report {
     pub files_scanned: u64,
     pub bytes_scanned: u64,
     pub repositories: Vec<RepoSummary>,
+    /// What mirroring remote sources did, when there were any.
+    pub remote: Option<crate::sources::Summary>,
 }
 
 impl Report {
@@ -238,6 +249,7 @@ impl Report {
             files_scanned: outcome.files_scanned,
             bytes_scanned: outcome.bytes_scanned,
             repositories: outcome.repositories,
+            remote: outcome.remote,
         };
         report.sort();
         report

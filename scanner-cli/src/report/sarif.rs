@@ -414,6 +414,13 @@ fn result<'a>(c: &'a Credential, rule: RuleKind, hit: &'a Hit) -> SarifResult<'a
     let history = hit.origin.history();
     let path = hit.origin.path();
     let (uri, region) = match (history, hit.origin.repository(), path.as_deref()) {
+        // A web page's URL is already a URI.
+        (None, _, _) if hit.origin.web().is_some() => (
+            hit.origin
+                .web()
+                .map_or_else(String::new, |(url, _)| url.to_string()),
+            true,
+        ),
         (None, _, path) => (uri_of(path.unwrap_or("-")), true),
         (Some(_), repo, Some(path)) => (uri_of(&join(repo.unwrap_or("."), path)), true),
         (Some(_), repo, None) => (uri_of(repo.unwrap_or(".")), false),
@@ -587,6 +594,15 @@ fn uri_of(path: &str) -> String {
         (format!("file:///{}", &path[..2]), &path[2..])
     } else if path.starts_with('/') {
         ("file://".to_string(), path.as_str())
+    } else if let Some((scheme, after)) = path.split_once("://").filter(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    }) {
+        // A remote repository named by its URL: scheme and authority as they are.
+        let (authority, tail) = after.split_at(after.find('/').unwrap_or(after.len()));
+        (format!("{scheme}://{authority}"), tail)
     } else {
         let mut rest = path.as_str();
         while let Some(r) = rest.strip_prefix("./") {
