@@ -5,6 +5,7 @@
 mod golden;
 mod history;
 mod hooks;
+mod state;
 mod verify;
 mod workflow;
 

@@ -73,6 +73,9 @@ fn write_credential(
         Some(_) => notes.push("placeholder".to_string()),
         None => {}
     }
+    if c.seen.is_some_and(|s| s.new) {
+        notes.push("new since the last run".to_string());
+    }
     let notes = if notes.is_empty() {
         String::new()
     } else {
@@ -86,15 +89,16 @@ fn write_credential(
         );
         writeln!(out, "  account      {account}  ({} key)", t.as_str())?;
     }
-    let show = |s: &scanner_core::Secret| match secrets {
-        SecretDisplay::Shown => s.expose().to_string(),
-        SecretDisplay::Redacted => s.redacted(),
+    // In clear when asked and known; redacted otherwise.
+    let show = |clear: &Option<scanner_core::Secret>, redacted: &str| match (secrets, clear) {
+        (SecretDisplay::Shown, Some(s)) => s.expose().to_string(),
+        _ => redacted.to_string(),
     };
-    if let Some(s) = &c.secret {
-        writeln!(out, "  secret       {}", show(s))?;
+    if let Some(r) = &c.secret_redacted {
+        writeln!(out, "  secret       {}", show(&c.secret, r))?;
     }
-    if let Some(t) = &c.session_token {
-        writeln!(out, "  session      {}", show(t))?;
+    if let Some(r) = &c.session_token_redacted {
+        writeln!(out, "  session      {}", show(&c.session_token, r))?;
     }
     if let Some(v) = &c.verification {
         let detail = match (&v.arn, &v.reason) {
@@ -109,14 +113,26 @@ fn write_credential(
             }
         }
     }
+    if let Some(s) = &c.seen {
+        writeln!(
+            out,
+            "  seen         first {}, last {}",
+            super::time(s.first),
+            super::time(s.last)
+        )?;
+    }
     let n = c.hits.len();
     writeln!(
         out,
         "  found in     {n} place{}",
         if n == 1 { "" } else { "s" }
     )?;
+    let credential_new = c.seen.is_some_and(|s| s.new);
     for hit in &c.hits {
         let mut extra = Vec::new();
+        if hit.seen.is_some_and(|s| s.new) && !credential_new {
+            extra.push("new here".to_string());
+        }
         if hit.finding.encoding != Encoding::Plain {
             extra.push(hit.finding.encoding.as_str().to_string());
         }
