@@ -128,7 +128,7 @@ fn write_credential(
         if n == 1 { "" } else { "s" }
     )?;
     let credential_new = c.seen.is_some_and(|s| s.new);
-    for hit in &c.hits {
+    for hit in c.hits.iter().take(MAX_PLACES) {
         let mut extra = Vec::new();
         if hit.seen.is_some_and(|s| s.new) && !credential_new {
             extra.push("new here".to_string());
@@ -155,8 +155,54 @@ fn write_credential(
             )?,
         }
     }
+    if c.hits.len() > MAX_PLACES {
+        write_rest(out, &c.hits[MAX_PLACES..])?;
+    }
     writeln!(out, "  fingerprint  {}", c.fingerprint)?;
     writeln!(out)
+}
+
+/// Places listed one by one per credential; the rest are condensed by repository (a key
+/// pushed to every fork of a repository is found in each of them). The machine reports
+/// list every place.
+const MAX_PLACES: usize = 20;
+/// Repositories named in the condensed rest.
+const MAX_NAMED_REPOSITORIES: usize = 10;
+
+fn write_rest(out: &mut dyn Write, rest: &[Hit]) -> std::io::Result<()> {
+    let mut repos: Vec<&str> = rest.iter().filter_map(|h| h.origin.repository()).collect();
+    repos.dedup();
+    let files = rest
+        .iter()
+        .filter(|h| h.origin.repository().is_none())
+        .count();
+    let mut parts = Vec::new();
+    if files > 0 {
+        parts.push(format!("{files} in files"));
+    }
+    if !repos.is_empty() {
+        let mut named = repos
+            .iter()
+            .take(MAX_NAMED_REPOSITORIES)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if repos.len() > MAX_NAMED_REPOSITORIES {
+            named += &format!(" and {} more", repos.len() - MAX_NAMED_REPOSITORIES);
+        }
+        parts.push(format!(
+            "in {} repositor{} ({named})",
+            repos.len(),
+            if repos.len() == 1 { "y" } else { "ies" }
+        ));
+    }
+    writeln!(
+        out,
+        "    ... {} more place{}: {} (every place is in the JSON and SARIF reports)",
+        rest.len(),
+        if rest.len() == 1 { "" } else { "s" },
+        parts.join("; ")
+    )
 }
 
 fn write_history_hit(
@@ -286,6 +332,14 @@ pub fn summary(report: &Report, elapsed: std::time::Duration) -> String {
             .sum();
         if large > 0 {
             s += &format!(" ({large} blobs over --max-file-size skipped)");
+        }
+        let unchanged = report
+            .repositories
+            .iter()
+            .filter(|r| r.change == Some(scanner_git::Change::Unchanged))
+            .count();
+        if unchanged > 0 {
+            s += &format!(" ({unchanged} unchanged since the last run, not read)");
         }
     }
     if !report.skipped.is_empty() {
