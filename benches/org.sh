@@ -159,7 +159,9 @@ run() {
     local name=$1
     shift
     local status=0
-    "$TIME" -f '%e %U %S %M' -o "$OUT/$name.time" "$@" 2>"$OUT/$name.err" || status=$?
+    "$TIME" -f '%e %U %S %M' -o "$OUT/$name.time.raw" "$@" 2>"$OUT/$name.err" || status=$?
+    # time(1) writes "Command exited with non-zero status N" first for statuses 1 and 2.
+    tail -n 1 "$OUT/$name.time.raw" >"$OUT/$name.time"
     if (( status > 2 )); then
         echo "$name failed ($status): $(tail -3 "$OUT/$name.err")" >&2
         exit 1
@@ -176,7 +178,8 @@ run first "$BIN" scan "${REPOS[@]}" --cache "$WORK/cache" "${J[@]}" --format jso
 for r in "${REPOS[@]}"; do
     "$TIME" -f '%e %U %S %M' -a -o "$OUT/separate.time.all" "$BIN" scan "$r" "${J[@]}" --format json -o /dev/null 2>/dev/null || true
 done
-awk '{w += $1; u += $2; s += $3; if ($4 > m) m = $4} END {print w, u, s, m}' "$OUT/separate.time.all" >"$OUT/separate.time"
+grep -v '^Command' "$OUT/separate.time.all" |
+    awk '{w += $1; u += $2; s += $3; if ($4 > m) m = $4} END {print w, u, s, m}' >"$OUT/separate.time"
 printf '%-9s wall %7.2f s  cpu %7.2f s  peak RSS %7.1f MiB  (%d runs)\n' separate \
     "$(cut -d' ' -f1 "$OUT/separate.time")" "$(awk '{print $2 + $3}' "$OUT/separate.time")" \
     "$(awk '{print $4 / 1024}' "$OUT/separate.time")" "${#REPOS[@]}"
