@@ -40,6 +40,40 @@ pub enum Command {
     /// Git hooks: run one (`pre-push`), or install leakscan's.
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Combine the JSON or JSON Lines reports of several scans (the shards of one scan) into
+    /// one report, in any format: one entry per credential, with every place each shard
+    /// found it.
+    ///
+    /// The merged report shows what its inputs hold: secrets in clear only from reports made
+    /// with --show-secrets (and only with --show-secrets here too).
+    ///
+    /// Exit status: as `scan`'s for the combined findings and errors (0, 1, 2); 2 also when
+    /// a report cannot be read.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Reports to combine: JSON (`--format json`) or JSON Lines (`--format jsonl`); `-`
+    /// reads standard input.
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+
+    /// Format of the combined report.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Show secrets and session tokens in clear, where the inputs have them.
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// When to colour the human report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,11 +159,6 @@ pub struct ScanArgs {
     #[arg(long, help_heading = "Remote sources")]
     pub include_issues: bool,
 
-    /// Where mirrors are kept between runs (default: $XDG_CACHE_HOME/leakscan or
-    /// ~/.cache/leakscan).
-    #[arg(long, value_name = "DIR", help_heading = "Remote sources")]
-    pub cache: Option<PathBuf>,
-
     /// Scan only shard K of N (1-based): each repository belongs to one shard, by a stable
     /// hash of its name.
     #[arg(long, value_name = "K/N", help_heading = "Remote sources")]
@@ -161,6 +190,21 @@ pub struct ScanArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+
+    /// Keep mirrors of remote sources (`DIR/mirrors/`) and leakscan's state
+    /// (`DIR/state.sqlite`) in DIR (default for remote sources: $XDG_CACHE_HOME/leakscan or
+    /// ~/.cache/leakscan; local paths use a state only with --cache). Repositories are then
+    /// scanned incrementally — one unchanged since the last run is not read at all, another has only
+    /// its new objects read, and a blob scanned once (in any repository) is never scanned
+    /// again — while the report stays complete: earlier findings are kept, with when each
+    /// was first and last seen, and new ones are marked new. The state holds findings with
+    /// their secrets: it is created readable by its owner only.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+
+    /// Read and scan everything, as if the state were empty (it is still updated).
+    #[arg(long)]
+    pub full: bool,
 
     /// Write the report to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -319,6 +363,20 @@ pub struct ScanConfig {
     /// Remote sources, when any were given: the only reason besides --verify to go on the
     /// network.
     pub remote: Option<RemoteConfig>,
+    /// `--cache`: the state's directory; `--full`.
+    pub state: Option<StateConfig>,
+}
+
+/// Incremental scanning with a state (`--cache`).
+#[derive(Debug, Clone)]
+pub struct StateConfig {
+    /// The cache directory; the state is `state.sqlite` in it.
+    pub dir: PathBuf,
+    /// `--full`: nothing skipped, everything recorded.
+    pub full: bool,
+    /// What findings depend on besides the bytes: the leakscan version, the scanner's
+    /// settings, the size limit. A state made with other settings is scanned again whole.
+    pub settings: String,
 }
 
 /// Whether git repositories are scanned with their history.
@@ -342,6 +400,34 @@ pub struct ReportConfig {
 pub enum SecretDisplay {
     Redacted,
     Shown,
+}
+
+impl MergeArgs {
+    /// How the merged report is written.
+    pub fn report_config(&self) -> ReportConfig {
+        ReportConfig {
+            format: self.format,
+            output: self.output.clone(),
+            secrets: if self.show_secrets {
+                SecretDisplay::Shown
+            } else {
+                SecretDisplay::Redacted
+            },
+            color: color(self.color, self.output.is_none()),
+        }
+    }
+}
+
+/// Whether to colour: `--color`, and for `auto`, a terminal without `NO_COLOR`.
+fn color(choice: ColorChoice, to_stdout: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            use std::io::IsTerminal;
+            to_stdout && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+        }
+    }
 }
 
 impl ScanArgs {
@@ -479,7 +565,7 @@ impl ScanArgs {
             } else {
                 ExamplePolicy::Suppress
             })
-            .own_accounts(own_accounts)
+            .own_accounts(own_accounts.clone())
             .canary_accounts(file.canary_accounts.iter().copied());
         for (kind, pattern) in &file.label_patterns {
             builder = builder
@@ -537,17 +623,42 @@ impl ScanArgs {
         } else {
             None
         };
-        let color = match self.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                use std::io::IsTerminal;
-                self.output.is_none()
-                    && std::env::var_os("NO_COLOR").is_none()
-                    && std::io::stdout().is_terminal()
+        let color = color(self.color, self.output.is_none());
+        // Remote sources always keep a state, beside their mirrors; local paths only with
+        // --cache.
+        let state_dir = self.cache.clone().or_else(|| {
+            remote
+                .as_ref()
+                .map(|r| r.resolver.cache_dir().to_path_buf())
+        });
+        let state = state_dir.map(|dir| {
+            // Everything the scanner was built from, in a stable order.
+            let sorted = |accounts: &[AccountId]| {
+                let mut v: Vec<String> = accounts.iter().map(ToString::to_string).collect();
+                v.sort();
+                v.join(",")
+            };
+            let mut labels: Vec<String> = file
+                .label_patterns
+                .iter()
+                .map(|(kind, pattern)| format!("{kind:?}={pattern}"))
+                .collect();
+            labels.sort();
+            StateConfig {
+                dir,
+                full: self.full,
+                settings: format!(
+                    "leakscan {}; max-file-size {max_file_size}; examples {}; own {}; canary {}; labels {}",
+                    env!("CARGO_PKG_VERSION"),
+                    self.include_examples,
+                    sorted(&own_accounts),
+                    sorted(&file.canary_accounts),
+                    labels.join("\u{1f}")
+                ),
             }
-        };
+        });
         Ok(ScanConfig {
+            state,
             inputs,
             scanner,
             max_file_size,

@@ -11,10 +11,12 @@ mod args;
 mod baseline;
 mod config;
 mod hooks;
+mod merge;
 mod progress;
 mod report;
 mod scan;
 mod sources;
+mod state;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -26,14 +28,15 @@ use report::Report;
 use scanner_verify::Status;
 
 /// Exit statuses, documented in the README and `leakscan scan --help`.
-const EXIT_CLEAN: u8 = 0;
-const EXIT_FOUND: u8 = 1;
-const EXIT_ERROR: u8 = 2;
+pub(crate) const EXIT_CLEAN: u8 = 0;
+pub(crate) const EXIT_FOUND: u8 = 1;
+pub(crate) const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Scan(args) => finish(args.into_config().and_then(scan)),
+        Command::Merge(args) => finish(merge::run(&args)),
         Command::Hook(HookCommand::PrePush { .. }) => finish(pre_push()),
         Command::Hook(HookCommand::Install {
             repo,
@@ -162,7 +165,7 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
         Some(stream) => stream.finish(&report),
         None => {
             let mut w = open_output(rc)?;
-            write_report(&mut w, &report, config).and_then(|()| w.flush())
+            write_report(&mut w, &report, rc).and_then(|()| w.flush())
         }
     };
     match written {
@@ -192,6 +195,7 @@ fn verify(verifier: &scanner_verify::Verifier, report: &mut Report) {
         // STS accepted another secret found near the key: that one is the key's secret.
         if v.status == Status::Active && v.secret_index > 0 {
             if let Some(s) = c.finding.other_secrets.get(v.secret_index - 1) {
+                c.secret_redacted = Some(s.redacted());
                 c.secret = Some(s.clone());
             }
         }
@@ -201,7 +205,7 @@ fn verify(verifier: &scanner_verify::Verifier, report: &mut Report) {
 }
 
 /// Where the report goes: `--output FILE`, or standard output.
-fn open_output(rc: &args::ReportConfig) -> anyhow::Result<Box<dyn Write + Send>> {
+pub(crate) fn open_output(rc: &args::ReportConfig) -> anyhow::Result<Box<dyn Write + Send>> {
     Ok(match &rc.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -211,8 +215,11 @@ fn open_output(rc: &args::ReportConfig) -> anyhow::Result<Box<dyn Write + Send>>
     })
 }
 
-fn write_report(out: &mut dyn Write, report: &Report, config: &ScanConfig) -> std::io::Result<()> {
-    let rc = &config.report;
+pub(crate) fn write_report(
+    out: &mut dyn Write,
+    report: &Report,
+    rc: &args::ReportConfig,
+) -> std::io::Result<()> {
     match rc.format {
         Format::Human => report::human::write(out, report, rc.secrets, rc.color),
         Format::Json => report::json::write(out, report, rc.secrets),

@@ -43,6 +43,33 @@ pub enum Origin {
 pub struct Hit {
     pub origin: Origin,
     pub finding: Finding,
+    /// With a state (`--cache`): when this place was first and last seen.
+    pub seen: Option<Seen>,
+    /// Secrets known only in their redacted form (hits read back from a redacted report
+    /// by `leakscan merge`); the finding then has none in clear.
+    pub redacted: Option<Box<RedactedSecrets>>,
+}
+
+impl Hit {
+    /// A hit found by this scan.
+    pub fn new(origin: Origin, finding: Finding) -> Hit {
+        Hit {
+            origin,
+            finding,
+            seen: None,
+            redacted: None,
+        }
+    }
+}
+
+/// When a place was first and last seen (Unix seconds), and whether this run found it first.
+pub type Seen = scanner_state::Seen;
+
+/// The redacted forms of a finding's secret and session token.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RedactedSecrets {
+    pub secret: Option<String>,
+    pub session_token: Option<String>,
 }
 
 /// What the history scan of one repository counted.
@@ -50,6 +77,8 @@ pub struct Hit {
 pub struct RepoSummary {
     pub path: String,
     pub stats: HistoryStats,
+    /// With a state: how the repository compared with its last scan.
+    pub change: Option<scanner_git::Change>,
 }
 
 /// An input that could not be read, and why.
@@ -85,6 +114,8 @@ enum FileResult {
         origin: Origin,
         bytes: u64,
         findings: Vec<Finding>,
+        /// With a state: when each finding's place was first and last seen.
+        seen: Vec<Seen>,
     },
     /// A work-tree file whose contents the history scan already read.
     Known,
@@ -120,6 +151,11 @@ pub fn run(
             .threads(config.threads),
     );
     let _ = progress.history.set(history.progress());
+    let state = config
+        .state
+        .as_ref()
+        .map(crate::state::RunState::open)
+        .transpose()?;
     let mut files = Vec::new();
     // Work-tree files of scanned repositories: scanned only when their contents are not a
     // blob the history scan already read.
@@ -138,6 +174,52 @@ pub fn run(
                 scan_stdin(&config.scanner, config.max_file_size),
             ),
             Input::Path(p)
+                if config.history == History::Scan
+                    && state.is_some()
+                    && HistoryScanner::is_repository(p) =>
+            {
+                let Some(state) = &state else { continue };
+                let repository = display(p);
+                match pool.install(|| state.scan_repository(&history, p))? {
+                    Ok(scan) => {
+                        let hits = scan.findings.into_iter().zip(
+                            scan.seen
+                                .into_iter()
+                                .map(Some)
+                                .chain(std::iter::repeat(None)),
+                        );
+                        absorb_history_seen(&mut outcome, &repository, scan.problems, hits);
+                        outcome.repositories.push(RepoSummary {
+                            path: repository,
+                            stats: scan.stats,
+                            change: Some(scan.change),
+                        });
+                        if let Some(wt) = scan.work_tree {
+                            collect(
+                                &wt,
+                                &config.excludes,
+                                &mut work_tree_files,
+                                &mut outcome.errors,
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        outcome.errors.push(InputError {
+                            path: repository.clone(),
+                            reason: git_error(&e),
+                        });
+                        // What it had when last read stays in the report, last seen then.
+                        if let Some(stored) = state.stored(p)? {
+                            let hits = stored
+                                .findings
+                                .into_iter()
+                                .zip(stored.seen.into_iter().map(Some));
+                            absorb_history_seen(&mut outcome, &repository, Vec::new(), hits);
+                        }
+                    }
+                }
+            }
+            Input::Path(p)
                 if config.history == History::Scan && HistoryScanner::is_repository(p) =>
             {
                 match pool.install(|| history.scan_repository(p)) {
@@ -147,6 +229,7 @@ pub fn run(
                         outcome.repositories.push(RepoSummary {
                             path: repository,
                             stats: scan.stats,
+                            change: None,
                         });
                         if let Some(wt) = scan.work_tree {
                             collect(
@@ -163,22 +246,72 @@ pub fn run(
                     }),
                 }
             }
-            Input::Path(p) => collect(p, &config.excludes, &mut files, &mut outcome.errors),
+            Input::Path(p) => {
+                // A repository gone since the last run: an error, and what it had stays in
+                // the report, last seen then.
+                let stored = match &state {
+                    Some(state) if !p.exists() => state.stored(p)?,
+                    _ => None,
+                };
+                collect(p, &config.excludes, &mut files, &mut outcome.errors);
+                if let Some(stored) = stored {
+                    let hits = stored
+                        .findings
+                        .into_iter()
+                        .zip(stored.seen.into_iter().map(Some));
+                    absorb_history_seen(&mut outcome, &display(p), Vec::new(), hits);
+                }
+            }
             Input::Mirror { path, name } => {
                 mirrors_done += 1;
                 progress.set_stage(format!("scanning {name} ({mirrors_done} of {mirrors})"));
-                match pool.install(|| history.scan_repository(path)) {
-                    Ok(scan) => {
-                        absorb_history(&mut outcome, name, scan.problems, scan.findings);
-                        outcome.repositories.push(RepoSummary {
-                            path: name.clone(),
-                            stats: scan.stats,
-                        });
+                match &state {
+                    Some(state) => {
+                        let key = crate::state::RunState::mirror_key(name);
+                        match pool.install(|| state.scan_mirror(&history, &key, path))? {
+                            Ok(scan) => {
+                                let hits = scan.findings.into_iter().zip(
+                                    scan.seen
+                                        .into_iter()
+                                        .map(Some)
+                                        .chain(std::iter::repeat(None)),
+                                );
+                                absorb_history_seen(&mut outcome, name, scan.problems, hits);
+                                outcome.repositories.push(RepoSummary {
+                                    path: name.clone(),
+                                    stats: scan.stats,
+                                    change: Some(scan.change),
+                                });
+                            }
+                            Err(e) => {
+                                outcome.errors.push(InputError {
+                                    path: name.clone(),
+                                    reason: git_error(&e),
+                                });
+                                if let Some(stored) = state.stored_mirror(&key)? {
+                                    let hits = stored
+                                        .findings
+                                        .into_iter()
+                                        .zip(stored.seen.into_iter().map(Some));
+                                    absorb_history_seen(&mut outcome, name, Vec::new(), hits);
+                                }
+                            }
+                        }
                     }
-                    Err(e) => outcome.errors.push(InputError {
-                        path: name.clone(),
-                        reason: git_error(&e),
-                    }),
+                    None => match pool.install(|| history.scan_repository(path)) {
+                        Ok(scan) => {
+                            absorb_history(&mut outcome, name, scan.problems, scan.findings);
+                            outcome.repositories.push(RepoSummary {
+                                path: name.clone(),
+                                stats: scan.stats,
+                                change: None,
+                            });
+                        }
+                        Err(e) => outcome.errors.push(InputError {
+                            path: name.clone(),
+                            reason: git_error(&e),
+                        }),
+                    },
                 }
                 progress.set_stage(String::new());
             }
@@ -205,25 +338,61 @@ pub fn run(
         (files.len() + work_tree_files.len()) as u64,
         Ordering::Relaxed,
     );
+    // Work-tree files whose contents history already had are not scanned again: blobs of
+    // this run, or with a state, of any run.
+    let known_blob = |bytes: &[u8]| match &state {
+        Some(state) => state.knows(bytes),
+        None => history.has_seen_blob(bytes),
+    };
+    let sighted = |r: FileResult| -> FileResult {
+        match (&state, r) {
+            (
+                Some(state),
+                FileResult::Scanned {
+                    origin,
+                    bytes,
+                    findings,
+                    ..
+                },
+            ) => {
+                let seen = state.sight_file(&origin, &findings);
+                FileResult::Scanned {
+                    origin,
+                    bytes,
+                    findings,
+                    seen,
+                }
+            }
+            (_, r) => r,
+        }
+    };
     let results: Vec<FileResult> = pool.install(|| {
         let plain = files.par_iter().map(|p| {
             counted(
                 progress,
                 &emit,
-                scan_file(&config.scanner, p, config.max_file_size, None),
+                sighted(scan_file(&config.scanner, p, config.max_file_size, None)),
             )
         });
         let work_tree = work_tree_files.par_iter().map(|p| {
             counted(
                 progress,
                 &emit,
-                scan_file(&config.scanner, p, config.max_file_size, Some(&history)),
+                sighted(scan_file(
+                    &config.scanner,
+                    p,
+                    config.max_file_size,
+                    Some(&known_blob),
+                )),
             )
         });
         plain.chain(work_tree).collect()
     });
     for r in results {
         absorb(&mut outcome, r);
+    }
+    if let Some(state) = state {
+        state.finish()?;
     }
     outcome.errors.sort();
     outcome.errors.dedup();
@@ -234,14 +403,18 @@ pub fn run(
 fn counted(progress: &Progress, emit: &(dyn Fn(&[Hit]) + Sync), r: FileResult) -> FileResult {
     progress.files_done.fetch_add(1, Ordering::Relaxed);
     if let FileResult::Scanned {
-        origin, findings, ..
+        origin,
+        findings,
+        seen,
+        ..
     } = &r
     {
         let hits: Vec<Hit> = findings
             .iter()
-            .map(|f| Hit {
-                origin: origin.clone(),
-                finding: f.clone(),
+            .enumerate()
+            .map(|(i, f)| Hit {
+                seen: seen.get(i).copied(),
+                ..Hit::new(origin.clone(), f.clone())
             })
             .collect();
         emit(&hits);
@@ -284,18 +457,36 @@ fn absorb_history(
     problems: Vec<scanner_git::Problem>,
     findings: Vec<scanner_git::HistoryFinding>,
 ) {
+    absorb_history_seen(
+        outcome,
+        repository,
+        problems,
+        findings.into_iter().map(|f| (f, None)),
+    );
+}
+
+/// [`absorb_history`], each finding with when its place was first and last seen.
+fn absorb_history_seen(
+    outcome: &mut Outcome,
+    repository: &str,
+    problems: Vec<scanner_git::Problem>,
+    findings: impl Iterator<Item = (scanner_git::HistoryFinding, Option<Seen>)>,
+) {
     for problem in problems {
         outcome.errors.push(InputError {
             path: format!("{repository}: {}", problem.what()),
             reason: problem.reason().to_string(),
         });
     }
-    outcome.hits.extend(findings.into_iter().map(|f| Hit {
-        origin: Origin::Git {
-            repository: repository.to_string(),
-            origin: Box::new(f.origin),
-        },
-        finding: f.finding,
+    outcome.hits.extend(findings.map(|(f, seen)| Hit {
+        seen,
+        ..Hit::new(
+            Origin::Git {
+                repository: repository.to_string(),
+                origin: Box::new(f.origin),
+            },
+            f.finding,
+        )
     }));
 }
 
@@ -305,13 +496,16 @@ fn absorb(outcome: &mut Outcome, r: FileResult) {
             origin,
             bytes,
             findings,
+            seen,
         } => {
             outcome.files_scanned += 1;
             outcome.bytes_scanned += bytes;
-            outcome.hits.extend(findings.into_iter().map(|finding| Hit {
-                origin: origin.clone(),
-                finding,
-            }));
+            outcome
+                .hits
+                .extend(findings.into_iter().enumerate().map(|(i, finding)| Hit {
+                    seen: seen.get(i).copied(),
+                    ..Hit::new(origin.clone(), finding)
+                }));
         }
         FileResult::Known => {}
         FileResult::Skipped(s) => outcome.skipped.push(s),
@@ -408,11 +602,14 @@ fn walk_error(root: &Path, e: &ignore::Error) -> InputError {
     }
 }
 
+/// Whether a file's contents are a blob the history scans already read.
+type KnownBlob<'a> = dyn Fn(&[u8]) -> bool + Sync + 'a;
+
 fn scan_file(
     scanner: &Scanner,
     path: &Path,
     max_size: u64,
-    known: Option<&HistoryScanner>,
+    known: Option<&KnownBlob<'_>>,
 ) -> FileResult {
     let shown = display(path);
     let size = match std::fs::metadata(path) {
@@ -427,13 +624,14 @@ fn scan_file(
     if size > max_size {
         return FileResult::Skipped(Skipped { path: shown, size });
     }
-    if let Some(history) = known {
+    if let Some(known) = known {
         return match std::fs::read(path) {
-            Ok(bytes) if history.has_seen_blob(&bytes) => FileResult::Known,
+            Ok(bytes) if known(&bytes) => FileResult::Known,
             Ok(bytes) => FileResult::Scanned {
                 origin: Origin::File(shown),
                 bytes: size,
                 findings: scanner.scan(&bytes),
+                seen: Vec::new(),
             },
             Err(e) => FileResult::Failed(InputError {
                 path: shown,
@@ -446,6 +644,7 @@ fn scan_file(
             origin: Origin::File(shown),
             bytes: size,
             findings,
+            seen: Vec::new(),
         },
         Err(e) => FileResult::Failed(InputError {
             path: shown,
@@ -474,5 +673,6 @@ fn scan_stdin(scanner: &Scanner, max_size: u64) -> FileResult {
         origin: Origin::Stdin,
         bytes: size,
         findings: scanner.scan(&buf),
+        seen: Vec::new(),
     }
 }

@@ -141,13 +141,13 @@ pub fn resolve(remote: &RemoteConfig, scanner: &Scanner, progress: &Progress) ->
                     for t in texts {
                         out.hits
                             .extend(scanner.scan(t.body.as_bytes()).into_iter().map(|finding| {
-                                Hit {
-                                    origin: Origin::Web {
+                                Hit::new(
+                                    Origin::Web {
                                         url: t.url.clone(),
                                         kind: t.kind,
                                     },
                                     finding,
-                                }
+                                )
                             }));
                     }
                 }

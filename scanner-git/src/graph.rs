@@ -147,12 +147,18 @@ impl Graph {
         out
     }
 
-    /// For each index, whether the tree there holds a matched blob at any depth.
-    pub(crate) fn leads_to(&self, matched: &HashSet<ObjectId>) -> Leads {
+    /// For each index, whether the tree there holds a matched blob at any depth. Trees
+    /// outside the graph (not read by this pass) lead to one when `base` lists them.
+    pub(crate) fn leads_to(&self, matched: &HashSet<ObjectId>, base: &HashSet<ObjectId>) -> Leads {
         let targets: std::collections::HashSet<u32> =
             matched.iter().filter_map(|id| self.index(id)).collect();
         // 0 unknown, 1 no, 2 yes. Iterative post-order: trees may be deep.
         let mut state = vec![0u8; self.ranges.len()];
+        for i in base.iter().filter_map(|id| self.index(id)) {
+            if !self.is_tree(i) {
+                state[i as usize] = 2;
+            }
+        }
         let mut stack: Vec<(u32, bool)> = Vec::new();
         for root in 0..self.ranges.len() as u32 {
             if state[root as usize] != 0 || !self.is_tree(root) {
@@ -198,5 +204,14 @@ pub(crate) struct Leads {
 impl Leads {
     pub(crate) fn contains(&self, graph: &Graph, id: &gix::oid) -> bool {
         graph.index(id).is_some_and(|i| self.state[i as usize] == 2)
+    }
+
+    /// The trees of the graph that lead to a matched blob.
+    pub(crate) fn trees<'a>(&'a self, graph: &'a Graph) -> impl Iterator<Item = ObjectId> + 'a {
+        graph
+            .ids
+            .iter()
+            .filter(|(_, &i)| graph.is_tree(i) && self.state[i as usize] == 2)
+            .map(|(id, _)| *id)
     }
 }

@@ -47,6 +47,23 @@ impl HashKind {
         }
     }
 
+    /// The id git gives a blob with these contents (what `git hash-object` prints).
+    ///
+    /// # Panics
+    ///
+    /// Never for a supported kind; an unsupported one ([`HashKind::is_supported`]) hashes as
+    /// SHA-1.
+    pub fn blob_id(self, contents: &[u8]) -> ObjectId {
+        let kind = match self {
+            #[cfg(feature = "sha256")]
+            HashKind::Sha256 => gix::hash::Kind::Sha256,
+            _ => gix::hash::Kind::Sha1,
+        };
+        let id = gix::objs::compute_hash(kind, gix::objs::Kind::Blob, contents)
+            .unwrap_or_else(|_| gix::ObjectId::null(kind));
+        ObjectId::from_gix(id)
+    }
+
     pub(crate) fn from_gix(kind: gix::hash::Kind) -> HashKind {
         match kind {
             #[cfg(feature = "sha256")]

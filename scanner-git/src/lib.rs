@@ -48,6 +48,17 @@
 //!
 //! `examples/scan_history.rs` is a complete program doing this.
 //!
+//! # Incremental scans
+//!
+//! A caller that remembers earlier scans (leakscan keeps them in a state database) scans
+//! in two steps: [`HistoryScanner::plan`] compares the repository with the [`RepoRecord`]
+//! of its last scan (refs, packs, loose objects) and says which objects the scan may ask
+//! about; [`HistoryScanner::scan_planned`] reads only the packs the record does not cover
+//! and the loose objects, scans only the blobs the caller's [`KnownObjects`] does not know,
+//! and still resolves provenance over the whole history. Its findings equal those of
+//! [`HistoryScanner::scan_repository`]; its [`RepoScan::record`] and
+//! [`RepoScan::scanned_blobs`] are what to remember for next time.
+//!
 //! # Progress and cancellation
 //!
 //! [`HistoryScanner::progress`] hands out counters another thread can read while a scan
@@ -72,7 +83,8 @@
 //!   full-history scan of SHA-1 repositories.
 //! - `serde`: `Serialize` and `Deserialize` for the value types ([`ObjectId`],
 //!   [`CommitTime`], [`Origin`] and its parts, [`Problem`], [`HistoryStats`],
-//!   [`PushedRef`]).
+//!   [`PushedRef`], [`Change`], and [`HistoryFinding`] — with its finding's secret **in
+//!   clear text**: it turns on scanner-core's `serde` feature).
 
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
@@ -81,11 +93,13 @@ mod changes;
 mod error;
 mod graph;
 mod id;
+mod incremental;
 mod odb;
 mod origin;
 mod pass;
 mod progress;
 mod provenance;
+mod record;
 mod repo;
 mod scanner;
 mod sync;
@@ -100,8 +114,10 @@ pub use bstr::BString;
 pub use changes::{ChangeScan, PushedRef};
 pub use error::{Error, ErrorKind, Problem, ProblemKind};
 pub use id::{HashKind, ObjectId, ParseObjectIdError};
+pub use incremental::{Change, KnownObjects, ScanPlan};
 pub use origin::{CommitInfo, Holding, Introduction, Origin, Provenance};
 pub use progress::{CancelToken, ScanProgress};
+pub use record::{RecordError, RepoRecord};
 pub use scanner::{HistoryFinding, HistoryOptions, HistoryScanner, HistoryStats, RepoScan};
 pub use time::CommitTime;
 
@@ -126,6 +142,9 @@ const _: () = {
     assert_send_sync::<HashKind>();
     assert_send_sync::<ParseObjectIdError>();
     assert_send_sync::<PushedRef>();
+    assert_send_sync::<RepoRecord>();
+    assert_send_sync::<RecordError>();
+    assert_send_sync::<Change>();
     assert_send_sync::<Problem>();
     assert_send_sync::<ProblemKind>();
     assert_send_sync::<Error>();

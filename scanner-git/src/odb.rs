@@ -100,9 +100,31 @@ impl Odb {
 /// A damaged pack or loose object becomes a problem; everything else is still read. Once
 /// the visitor is cancelled, no further object is handed to it and nothing more is read.
 pub(crate) fn for_each_object(odb: &Odb, threads: Option<usize>, visitor: &impl Visitor) {
-    for (idx, pack_path) in &odb.packs {
+    let all: Vec<usize> = (0..odb.packs.len()).collect();
+    for_each_packed(odb, &all, threads, visitor);
+    let mut problems = Vec::new();
+    let loose = list_loose(odb, &mut problems);
+    for p in problems {
+        visitor.problem(p);
+    }
+    for_each_loose(odb, &loose, visitor);
+}
+
+/// Traverses the packs of `odb` numbered in `which` (see [`for_each_object`]); returns for
+/// each of them whether it was read whole (not damaged, not cancelled).
+pub(crate) fn for_each_packed(
+    odb: &Odb,
+    which: &[usize],
+    threads: Option<usize>,
+    visitor: &impl Visitor,
+) -> Vec<bool> {
+    let mut whole = vec![false; which.len()];
+    for (n, &i) in which.iter().enumerate() {
+        let Some((idx, pack_path)) = odb.packs.get(i) else {
+            continue;
+        };
         if visitor.is_cancelled() {
-            return;
+            break;
         }
         let damaged = |reason: String| {
             Problem::new(
@@ -111,52 +133,96 @@ pub(crate) fn for_each_object(odb: &Odb, threads: Option<usize>, visitor: &impl 
                 reason,
             )
         };
-        if let Err(e) = traverse_pack(odb, idx, pack_path, threads, false, visitor) {
-            if visitor.is_cancelled() {
-                return;
-            }
-            visitor.problem(damaged(format!(
-                "damaged pack: {e}; salvaging what can be read"
-            )));
-            if let Err(e) = traverse_pack(odb, idx, pack_path, threads, true, visitor) {
+        match traverse_pack(odb, idx, pack_path, threads, false, visitor) {
+            Ok(()) => whole[n] = !visitor.is_cancelled(),
+            Err(e) => {
                 if visitor.is_cancelled() {
-                    return;
+                    break;
                 }
-                visitor.problem(damaged(format!("unreadable pack: {e}")));
+                visitor.problem(damaged(format!(
+                    "damaged pack: {e}; salvaging what can be read"
+                )));
+                if let Err(e) = traverse_pack(odb, idx, pack_path, threads, true, visitor) {
+                    if visitor.is_cancelled() {
+                        break;
+                    }
+                    visitor.problem(damaged(format!("unreadable pack: {e}")));
+                }
             }
         }
     }
-    for dir in &odb.dirs {
-        if visitor.is_cancelled() {
-            return;
-        }
+    whole
+}
+
+/// The loose objects of every objects directory: (directory number, id), sorted by
+/// directory, then id. Directories that cannot be listed are problems.
+pub(crate) fn list_loose(odb: &Odb, problems: &mut Vec<Problem>) -> Vec<(usize, gix::ObjectId)> {
+    let mut out = Vec::new();
+    for (d, dir) in odb.dirs.iter().enumerate() {
         let store = gix::odb::loose::Store::at(dir, odb.hash);
         let mut ids = Vec::new();
         for id in store.iter() {
             match id {
                 Ok(id) => ids.push(id),
-                Err(e) => visitor.problem(Problem::new(
+                Err(e) => problems.push(Problem::new(
                     ProblemKind::UnreadableObjectDirectory,
                     dir.display().to_string(),
                     format!("cannot list loose objects: {e}"),
                 )),
             }
         }
-        ids.par_iter().for_each_init(Vec::new, |buf, id| {
-            if visitor.is_cancelled() {
-                return;
-            }
-            match store.try_find(id, buf) {
-                Ok(Some(obj)) => visitor.object(obj.kind, obj.data, id),
-                Ok(None) => {}
-                Err(e) => visitor.problem(Problem::object(
-                    ProblemKind::CorruptLooseObject,
-                    "loose object",
-                    id,
-                    format!("corrupt: {}", error_chain(&e)),
-                )),
-            }
-        });
+        ids.sort();
+        out.extend(ids.into_iter().map(|id| (d, id)));
+    }
+    out
+}
+
+/// Hands the loose objects `loose` (from [`list_loose`]) to `visitor`, in parallel.
+pub(crate) fn for_each_loose(odb: &Odb, loose: &[(usize, gix::ObjectId)], visitor: &impl Visitor) {
+    let stores: Vec<gix::odb::loose::Store> = odb
+        .dirs
+        .iter()
+        .map(|dir| gix::odb::loose::Store::at(dir, odb.hash))
+        .collect();
+    loose.par_iter().for_each_init(Vec::new, |buf, (d, id)| {
+        if visitor.is_cancelled() {
+            return;
+        }
+        let store = &stores[*d];
+        match store.try_find(id, buf) {
+            Ok(Some(obj)) => visitor.object(obj.kind, obj.data, id),
+            Ok(None) => {}
+            Err(e) => visitor.problem(Problem::object(
+                ProblemKind::CorruptLooseObject,
+                "loose object",
+                id,
+                format!("corrupt: {}", error_chain(&e)),
+            )),
+        }
+    });
+}
+
+/// The checksum of each pack (from its index), `None` where the index cannot be read.
+pub(crate) fn pack_checksums(odb: &Odb) -> Vec<Option<gix::ObjectId>> {
+    odb.packs
+        .iter()
+        .map(|(idx, _)| {
+            pack::index::File::at(idx, odb.hash)
+                .ok()
+                .map(|i| i.pack_checksum())
+        })
+        .collect()
+}
+
+/// Calls `f` with every object id in the index of pack `i`, in index (id) order.
+pub(crate) fn for_each_packed_id(odb: &Odb, i: usize, mut f: impl FnMut(&gix::oid)) {
+    let Some((idx, _)) = odb.packs.get(i) else {
+        return;
+    };
+    if let Ok(index) = pack::index::File::at(idx, odb.hash) {
+        for n in 0..index.num_objects() {
+            f(index.oid_at_index(n));
+        }
     }
 }
 

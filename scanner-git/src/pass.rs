@@ -1,9 +1,10 @@
 //! The object pass: what happens to each object of a repository as the traversal decodes
-//! it, on many threads at once. Blobs not seen before in the run are scanned (each once);
-//! trees go into the tree graph; commits are kept as (tree, parents, time) and their
-//! messages scanned; tag messages are scanned.
+//! it, on many threads at once. Blobs not seen before in the run (or not known to the
+//! caller's [`KnownObjects`](crate::KnownObjects)) are scanned, each once; trees go into the
+//! tree graph; commits are kept as (tree, parents, time) and their messages scanned; tag
+//! messages are scanned.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use gix::hashtable::HashMap;
@@ -14,10 +15,10 @@ use crate::graph::{Graph, GraphBuilder};
 use crate::odb::Visitor;
 use crate::provenance::CommitNode;
 use crate::sync::{into_inner, lock, IdSet};
-use crate::{CancelToken, Problem, ProblemKind, ScanProgress};
+use crate::{CancelToken, KnownObjects, Problem, ProblemKind, ScanProgress};
 
 /// What a message belongs to.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum MessageKind {
     Commit,
     /// An annotated tag, with its name.
@@ -29,10 +30,21 @@ pub(crate) struct PassContext<'a> {
     pub(crate) scanner: &'a Scanner,
     pub(crate) max_blob_size: u64,
     pub(crate) hash: gix::hash::Kind,
-    /// Blobs seen in the run, in any repository.
-    pub(crate) seen: &'a IdSet,
+    /// How blobs scanned before are recognised.
+    pub(crate) dedup: Dedup<'a>,
     pub(crate) progress: &'a ScanProgress,
     pub(crate) cancel: &'a CancelToken,
+}
+
+/// Which blobs are not scanned again.
+pub(crate) enum Dedup<'a> {
+    /// Those seen earlier in the run, in any repository: the scanner's run-wide set.
+    Run(&'a IdSet),
+    /// Those seen earlier in this repository's pass, and those the caller knows.
+    Known {
+        here: IdSet,
+        known: &'a dyn KnownObjects,
+    },
 }
 
 /// One repository's object pass, filled concurrently by the traversal.
@@ -46,8 +58,16 @@ pub(crate) struct ObjectPass<'a> {
     commits: Mutex<HashMap<ObjectId, CommitNode>>,
     /// Blobs new to the run that have findings.
     matches: Mutex<Vec<(ObjectId, Vec<Finding>)>>,
+    /// Blobs the caller knew, with findings (with [`Dedup::Known`]).
+    known_matches: Mutex<Vec<(ObjectId, Vec<Finding>)>>,
+    /// Blobs scanned by this pass (with [`Dedup::Known`]), to be remembered by the caller.
+    scanned_ids: Mutex<Vec<ObjectId>>,
     messages: Mutex<HashMap<ObjectId, (Vec<Finding>, MessageKind)>>,
     problems: Mutex<Vec<Problem>>,
+    /// Set once the packs are done: the objects that follow are loose.
+    loose_phase: AtomicBool,
+    /// Commits, blobs with findings and messages with findings met among loose objects.
+    loose_ids: Mutex<Vec<ObjectId>>,
 }
 
 /// What the pass found, once the traversal is over.
@@ -59,8 +79,14 @@ pub(crate) struct PassOutput {
     pub(crate) graph: Graph,
     pub(crate) commits: HashMap<ObjectId, CommitNode>,
     pub(crate) matches: Vec<(ObjectId, Vec<Finding>)>,
+    pub(crate) known_matches: Vec<(ObjectId, Vec<Finding>)>,
+    pub(crate) scanned_ids: Vec<ObjectId>,
     pub(crate) messages: HashMap<ObjectId, (Vec<Finding>, MessageKind)>,
     pub(crate) problems: Vec<Problem>,
+    /// Commits, matched blobs and messages with findings that were read as loose objects.
+    pub(crate) loose_ids: gix::hashtable::HashSet<ObjectId>,
+    /// The blobs this pass met (with [`Dedup::Known`]).
+    pub(crate) here: Option<IdSet>,
 }
 
 impl<'a> ObjectPass<'a> {
@@ -75,8 +101,24 @@ impl<'a> ObjectPass<'a> {
             too_large: AtomicU64::new(0),
             commits: Mutex::default(),
             matches: Mutex::default(),
+            known_matches: Mutex::default(),
+            scanned_ids: Mutex::default(),
             messages: Mutex::default(),
             problems: Mutex::new(problems),
+            loose_phase: AtomicBool::new(false),
+            loose_ids: Mutex::default(),
+        }
+    }
+
+    /// Marks the end of the packs: what follows are loose objects.
+    pub(crate) fn start_loose(&self) {
+        self.loose_phase.store(true, Ordering::SeqCst);
+    }
+
+    /// Records `id` as met among loose objects, if the pass is there.
+    fn note_loose(&self, id: &gix::oid) {
+        if self.loose_phase.load(Ordering::Relaxed) {
+            lock(&self.loose_ids).push(id.to_owned());
         }
     }
 
@@ -89,15 +131,44 @@ impl<'a> ObjectPass<'a> {
             graph: self.graph.finish(),
             commits: into_inner(self.commits),
             matches: into_inner(self.matches),
+            known_matches: into_inner(self.known_matches),
+            scanned_ids: {
+                let mut v = into_inner(self.scanned_ids);
+                v.sort();
+                v
+            },
             messages: into_inner(self.messages),
             problems: into_inner(self.problems),
+            loose_ids: into_inner(self.loose_ids).into_iter().collect(),
+            here: match self.cx.dedup {
+                Dedup::Known { here, .. } => Some(here),
+                Dedup::Run(_) => None,
+            },
         }
     }
 
     fn blob(&self, data: &[u8], id: &gix::oid) {
-        if !self.cx.seen.insert(id) {
-            self.already_seen.fetch_add(1, Ordering::Relaxed);
-            return;
+        match &self.cx.dedup {
+            Dedup::Run(seen) => {
+                if !seen.insert(id) {
+                    self.already_seen.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+            }
+            Dedup::Known { here, known } => {
+                if !here.insert(id) {
+                    self.already_seen.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                if let Some(found) = known.findings(&crate::ObjectId::from_gix(id.to_owned())) {
+                    self.already_seen.fetch_add(1, Ordering::Relaxed);
+                    if !found.is_empty() {
+                        self.note_loose(id);
+                        lock(&self.known_matches).push((id.to_owned(), found.to_vec()));
+                    }
+                    return;
+                }
+            }
         }
         let size = data.len() as u64;
         if size > self.cx.max_blob_size {
@@ -108,7 +179,11 @@ impl<'a> ObjectPass<'a> {
         self.bytes.fetch_add(size, Ordering::Relaxed);
         self.cx.progress.blob_scanned(size);
         let findings = self.cx.scanner.scan(data);
+        if matches!(self.cx.dedup, Dedup::Known { .. }) {
+            lock(&self.scanned_ids).push(id.to_owned());
+        }
         if !findings.is_empty() {
+            self.note_loose(id);
             lock(&self.matches).push((id.to_owned(), findings));
         }
     }
@@ -129,6 +204,7 @@ impl<'a> ObjectPass<'a> {
                 };
                 self.graph.intern(&node.tree);
                 self.message(c.message, id, MessageKind::Commit);
+                self.note_loose(id);
                 lock(&self.commits).insert(id.to_owned(), node);
             }
             Err(e) => self.problem(malformed("commit", id, e)),
@@ -145,6 +221,7 @@ impl<'a> ObjectPass<'a> {
     fn message(&self, text: &[u8], id: &gix::oid, kind: MessageKind) {
         let findings = self.cx.scanner.scan(text);
         if !findings.is_empty() {
+            self.note_loose(id);
             lock(&self.messages).insert(id.to_owned(), (findings, kind));
         }
     }

@@ -20,7 +20,7 @@ use crate::repo::Refs;
 use crate::{Problem, ProblemKind};
 
 /// What pass one keeps of each commit.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CommitNode {
     pub(crate) tree: ObjectId,
     pub(crate) parents: Vec<ObjectId>,
@@ -58,19 +58,36 @@ pub(crate) struct Provenances {
 }
 
 /// Provenance of every `matched` blob, from the commits and tree graph of the object pass.
+/// Trees the pass did not read (packs an earlier scan recorded) lead to a matched blob when
+/// `base_leads` lists them. Also returns which trees lead to one, for the next record.
 pub(crate) fn compute(
     repo: &gix::Repository,
     graph: &Graph,
     commits: &HashMap<ObjectId, CommitNode>,
     refs: &Refs,
     matched: &HashSet<ObjectId>,
+    base_leads: &HashSet<ObjectId>,
+) -> (Provenances, Leads) {
+    let leads = graph.leads_to(matched, base_leads);
+    let out = compute_with(repo, graph, &leads, base_leads, commits, refs, matched);
+    (out, leads)
+}
+
+fn compute_with(
+    repo: &gix::Repository,
+    graph: &Graph,
+    leads: &Leads,
+    base_leads: &HashSet<ObjectId>,
+    commits: &HashMap<ObjectId, CommitNode>,
+    refs: &Refs,
+    matched: &HashSet<ObjectId>,
 ) -> Provenances {
-    let leads = graph.leads_to(matched);
     let mut trees = Trees {
         repo,
         hash: repo.object_hash(),
         graph,
-        leads: &leads,
+        leads,
+        base_leads,
         matched,
         memo: HashMap::default(),
         empty: Arc::new(Vec::new()),
@@ -169,6 +186,7 @@ struct Trees<'a> {
     hash: gix::hash::Kind,
     graph: &'a Graph,
     leads: &'a Leads,
+    base_leads: &'a HashSet<ObjectId>,
     matched: &'a HashSet<ObjectId>,
     memo: HashMap<ObjectId, Holdings>,
     empty: Holdings,
@@ -183,7 +201,7 @@ impl Trees<'_> {
         if let Some(h) = self.memo.get(&tree) {
             return h.clone();
         }
-        if !self.leads.contains(self.graph, &tree) {
+        if !leads_to_match(self.leads, self.graph, self.base_leads, &tree) {
             return self.empty.clone();
         }
         if depth > MAX_TREE_DEPTH {
@@ -197,7 +215,7 @@ impl Trees<'_> {
                 for entry in gix::objs::TreeRefIter::from_bytes(data.data, self.hash) {
                     let Ok(entry) = entry else { break };
                     if entry.mode.is_tree() {
-                        if self.leads.contains(self.graph, entry.oid) {
+                        if leads_to_match(self.leads, self.graph, self.base_leads, entry.oid) {
                             subtrees.push((entry.filename.to_vec(), entry.oid.to_owned()));
                         }
                     } else if !entry.mode.is_commit() && self.matched.contains(entry.oid) {
@@ -227,6 +245,12 @@ impl Trees<'_> {
         self.memo.insert(tree, h.clone());
         h
     }
+}
+
+/// Whether `tree` leads to a matched blob: by the graph of this pass, or by the record of
+/// an earlier one.
+fn leads_to_match(leads: &Leads, graph: &Graph, base: &HashSet<ObjectId>, tree: &gix::oid) -> bool {
+    leads.contains(graph, tree) || base.contains(tree)
 }
 
 /// Commits, parents before children; among commits whose parents are all placed, the

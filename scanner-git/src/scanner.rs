@@ -9,13 +9,13 @@ use scanner_core::{Finding, Scanner};
 
 use crate::graph::Graph;
 use crate::odb::{self, Odb};
-use crate::pass::{MessageKind, ObjectPass, PassContext, PassOutput};
+use crate::pass::{Dedup, MessageKind, ObjectPass, PassContext, PassOutput};
 use crate::provenance::{self, Provenances};
 use crate::repo::{self, Refs};
 use crate::sync::{lock, IdSet};
 use crate::{
-    CancelToken, CommitInfo, Error, HashKind, Holding, Introduction, ObjectId, Origin, Problem,
-    ProblemKind, Provenance, ScanProgress,
+    CancelToken, Change, CommitInfo, Error, HashKind, Holding, Introduction, ObjectId, Origin,
+    Problem, ProblemKind, Provenance, RepoRecord, ScanProgress,
 };
 
 /// Settings of a history scan.
@@ -53,7 +53,11 @@ impl HistoryOptions {
 
 /// One finding in a repository: the finding, with its location inside the blob or
 /// message, and the origin of those bytes.
-#[derive(Clone, Debug)]
+///
+/// With the `serde` feature it serializes — and its finding's secret **in clear text**
+/// (scanner-core's `serde` feature, which this one turns on).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct HistoryFinding {
     /// The finding; its location is relative to the blob or message.
@@ -73,7 +77,8 @@ pub struct HistoryStats {
     pub blobs_scanned: u64,
     /// Bytes of those blobs.
     pub bytes_scanned: u64,
-    /// Blobs already scanned earlier in the run (another pack, another repository).
+    /// Blobs not scanned again: scanned earlier in the run (another pack, another
+    /// repository), or known to the caller ([`KnownObjects`](crate::KnownObjects)).
     pub blobs_already_seen: u64,
     /// Blobs over the size limit, not scanned.
     pub blobs_too_large: u64,
@@ -82,6 +87,10 @@ pub struct HistoryStats {
     /// Objects that trees or commits refer to but the database lacks (not counted for a
     /// cancelled scan, where unread objects would look missing).
     pub missing_objects: u64,
+    /// Packs not read again, because the record of an earlier scan covers them
+    /// ([`HistoryScanner::scan_planned`]).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub packs_unchanged: u64,
 }
 
 /// The result of scanning one repository.
@@ -105,6 +114,15 @@ pub struct RepoScan {
     /// only the objects read before, provenance is not resolved (every blob's
     /// [`Provenance`] is empty), and missing objects are not looked for.
     pub cancelled: bool,
+    /// For a [planned scan](HistoryScanner::scan_planned): how the repository compared with
+    /// its record. `None` for [`HistoryScanner::scan_repository`].
+    pub change: Option<Change>,
+    /// For a planned scan that was not cancelled: what to record for the next one.
+    pub record: Option<RepoRecord>,
+    /// For a planned scan: the blobs it scanned (sorted), which the caller's
+    /// [`KnownObjects`](crate::KnownObjects) should know from now on. Their findings are
+    /// among [`RepoScan::findings`] (origin [`Origin::Blob`] with the same id).
+    pub scanned_blobs: Vec<ObjectId>,
 }
 
 /// Scans repositories' histories, and what changes add to them (staged, range, push).
@@ -214,7 +232,7 @@ impl HistoryScanner {
                 scanner: &self.scanner,
                 max_blob_size: self.options.max_blob_size,
                 hash,
-                seen: &self.seen,
+                dedup: Dedup::Run(&self.seen),
                 progress: &self.progress,
                 cancel: &self.cancel,
             },
@@ -233,6 +251,7 @@ impl HistoryScanner {
             matches,
             messages,
             mut problems,
+            ..
         } = pass.finish();
         let cancelled = self.cancel.is_cancelled();
         let mut stats = HistoryStats {
@@ -243,9 +262,11 @@ impl HistoryScanner {
             blobs_too_large,
             commits: commits.len() as u64,
             missing_objects: 0,
+            packs_unchanged: 0,
         };
         if !cancelled {
-            stats.missing_objects = self.report_missing(repo, &graph, &mut problems);
+            stats.missing_objects =
+                report_missing(repo, &graph, |id| self.seen.contains(id), &mut problems);
         }
 
         let new_ids: HashSet<gix::ObjectId> = matches.iter().map(|(id, _)| *id).collect();
@@ -259,7 +280,7 @@ impl HistoryScanner {
             Provenances::default()
         } else {
             let ids: HashSet<gix::ObjectId> = matched.keys().copied().collect();
-            provenance::compute(repo, &graph, &commits, &refs, &ids)
+            provenance::compute(repo, &graph, &commits, &refs, &ids, &HashSet::default()).0
         };
         problems.extend(provenances.problems.iter().cloned());
 
@@ -317,18 +338,23 @@ impl HistoryScanner {
             problems,
             stats,
             cancelled,
+            change: None,
+            record: None,
+            scanned_blobs: Vec::new(),
         }
     }
+}
 
-    /// Records the objects trees and commits refer to that neither the database nor the
-    /// run has; returns how many.
-    fn report_missing(
-        &self,
-        repo: &gix::Repository,
-        graph: &Graph,
-        problems: &mut Vec<Problem>,
-    ) -> u64 {
-        let missing = graph.missing(|id| self.seen.contains(id));
+/// Records the objects trees and commits refer to that are neither trees of the graph nor
+/// `present`; returns how many.
+pub(crate) fn report_missing(
+    repo: &gix::Repository,
+    graph: &Graph,
+    present: impl Fn(&gix::oid) -> bool,
+    problems: &mut Vec<Problem>,
+) -> u64 {
+    {
+        let missing = graph.missing(present);
         let shallow = repo.is_shallow().unwrap_or(false);
         let why = if repo::is_partial(repo) {
             "missing from the object database (partial clone)"
@@ -365,14 +391,14 @@ impl HistoryScanner {
 
 /// Turns the provenance stage's binary results into the public values, reading each
 /// commit shown at most once.
-struct Origins<'a> {
-    repo: &'a gix::Repository,
-    provenances: &'a Provenances,
-    commits: HashMap<gix::ObjectId, CommitInfo>,
+pub(crate) struct Origins<'a> {
+    pub(crate) repo: &'a gix::Repository,
+    pub(crate) provenances: &'a Provenances,
+    pub(crate) commits: HashMap<gix::ObjectId, CommitInfo>,
 }
 
 impl Origins<'_> {
-    fn commit(&mut self, id: &gix::oid) -> CommitInfo {
+    pub(crate) fn commit(&mut self, id: &gix::oid) -> CommitInfo {
         let (repo, reachable) = (self.repo, &self.provenances.reachable);
         self.commits
             .entry(id.to_owned())
@@ -380,7 +406,7 @@ impl Origins<'_> {
             .clone()
     }
 
-    fn provenance(&mut self, blob: &gix::oid) -> Provenance {
+    pub(crate) fn provenance(&mut self, blob: &gix::oid) -> Provenance {
         let Some(p) = self.provenances.blobs.get(blob) else {
             return Provenance::default();
         };

@@ -509,3 +509,181 @@ fn the_example_prints_each_finding_with_its_introducing_commit_and_path() {
     assert!(out.contains("no longer at HEAD"), "{out}");
     assert!(scan_history::run(&repo.dir.join("nowhere"), &mut Vec::new()).is_err());
 }
+
+/// What a caller of planned scans remembers: every object scanned, with its findings.
+#[derive(Default)]
+struct Memory {
+    objects: std::collections::HashMap<ObjectId, Vec<scanner_core::Finding>>,
+}
+
+impl scanner_git::KnownObjects for Memory {
+    fn findings(&self, id: &ObjectId) -> Option<&[scanner_core::Finding]> {
+        self.objects.get(id).map(Vec::as_slice)
+    }
+}
+
+impl Memory {
+    fn learn(&mut self, scan: &RepoScan) {
+        for id in &scan.scanned_blobs {
+            self.objects.entry(*id).or_default();
+        }
+        let mut found: std::collections::HashMap<ObjectId, Vec<scanner_core::Finding>> =
+            Default::default();
+        for f in &scan.findings {
+            found
+                .entry(f.origin.object_id())
+                .or_default()
+                .push(f.finding.clone());
+        }
+        for (id, findings) in found {
+            self.objects.insert(id, findings);
+        }
+    }
+}
+
+/// A planned scan of `repo` with `memory` and `record`; learns from it.
+fn planned(
+    repo: &Repo,
+    memory: &mut Memory,
+    record: &mut Option<scanner_git::RepoRecord>,
+) -> (scanner_git::Change, RepoScan) {
+    let h = history();
+    // The record goes through its binary form, as a caller stores it.
+    let previous = record
+        .as_ref()
+        .map(|r| scanner_git::RepoRecord::from_bytes(&r.to_bytes()).unwrap());
+    let plan = h.plan(&repo.dir, previous).unwrap();
+    let change = plan.change();
+    let scan = h.scan_planned(plan, &*memory);
+    memory.learn(&scan);
+    *record = scan.record.clone();
+    (change, scan)
+}
+
+/// A planned scan gives what a scan of every object gives.
+fn assert_same_as_full(repo: &Repo, scan: &RepoScan) {
+    let full = history().scan_repository(&repo.dir).unwrap();
+    assert_eq!(scan.findings, full.findings);
+    assert_eq!(scan.problems, full.problems);
+    assert_eq!(scan.stats.commits, full.stats.commits);
+    assert_eq!(scan.stats.packs, full.stats.packs);
+    assert_eq!(scan.stats.missing_objects, full.stats.missing_objects);
+}
+
+#[test]
+fn planned_scans_read_only_what_is_new_and_find_what_a_full_scan_finds() {
+    let (_tmp, mut repo) = fixture("sha1");
+    repo.write("config/credentials", &credentials_file(11));
+    repo.write("docs/a.txt", "a\n");
+    repo.commit(&format!("add settings\n\nthe key is {}\n", key_id(12)));
+    repo.git(&[
+        "tag",
+        "-a",
+        "v1",
+        "-m",
+        &format!("release, key {}", key_id(13)),
+    ]);
+    repo.git(&["gc", "-q"]);
+    repo.write("deploy/prod.env", &credentials_file(14));
+    repo.commit("deploy");
+
+    let mut memory = Memory::default();
+    let mut record = None;
+    let (change, first) = planned(&repo, &mut memory, &mut record);
+    assert_eq!(change, scanner_git::Change::New);
+    assert_same_as_full(&repo, &first);
+    assert_eq!(
+        first.stats.blobs_scanned, 4,
+        "README, a.txt, two credential files: {:?}",
+        first.stats
+    );
+    assert_eq!(first.scanned_blobs.len() as u64, first.stats.blobs_scanned);
+    assert_eq!(first.findings.len(), 4, "{:#?}", first.findings);
+
+    // Nothing new: nothing scanned, the same findings.
+    let (change, again) = planned(&repo, &mut memory, &mut record);
+    assert_eq!(change, scanner_git::Change::Unchanged);
+    assert_eq!(again.stats.blobs_scanned, 0);
+    assert_eq!(again.stats.packs_unchanged, 1);
+    assert_eq!(again.findings, first.findings);
+
+    // New commits: the old credentials stay at HEAD in one place, move in another; a new
+    // branch holds a new one. Only the new blobs are scanned.
+    repo.git(&["rm", "-q", "deploy/prod.env"]);
+    repo.write("moved/credentials", &credentials_file(11));
+    repo.commit("move credentials");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("feature.env", &credentials_file(15));
+    repo.write("docs/a.txt", "b\n");
+    repo.commit("feature");
+    repo.git(&["checkout", "-q", "main"]);
+    let (change, grown) = planned(&repo, &mut memory, &mut record);
+    assert_eq!(change, scanner_git::Change::Grown);
+    assert_eq!(
+        grown.stats.blobs_scanned, 2,
+        "feature.env and a.txt: {:?}",
+        grown.stats
+    );
+    assert_same_as_full(&repo, &grown);
+
+    // The new objects packed beside the old pack: only the new pack is read.
+    repo.git(&["repack", "-q"]);
+    let (change, repacked) = planned(&repo, &mut memory, &mut record);
+    assert_eq!(change, scanner_git::Change::Grown);
+    assert_eq!(repacked.stats.blobs_scanned, 0);
+    assert_eq!(repacked.stats.packs, 2);
+    assert_eq!(repacked.stats.packs_unchanged, 1);
+    assert_same_as_full(&repo, &repacked);
+    let (change, _) = planned(&repo, &mut memory, &mut record);
+    assert_eq!(change, scanner_git::Change::Unchanged);
+
+    // Everything repacked into one new pack: all read again, nothing scanned again.
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "empty"]);
+    repo.git(&["gc", "-q", "--prune=now"]);
+    let (change, rewritten) = planned(&repo, &mut memory, &mut record);
+    assert_eq!(change, scanner_git::Change::Rewritten);
+    assert_eq!(rewritten.stats.blobs_scanned, 0);
+    assert_eq!(
+        rewritten.stats.blobs_already_seen, 6,
+        "{:?}",
+        rewritten.stats
+    );
+    assert_same_as_full(&repo, &rewritten);
+
+    // A branch deleted: its commits are unreachable now, as a full scan says too.
+    repo.git(&["branch", "-q", "-D", "feature"]);
+    let (change, moved) = planned(&repo, &mut memory, &mut record);
+    assert_eq!(change, scanner_git::Change::Grown);
+    assert_eq!(moved.stats.blobs_scanned, 0);
+    assert_same_as_full(&repo, &moved);
+}
+
+#[test]
+fn a_planned_scan_whose_caller_lost_its_memory_reads_everything_again() {
+    let (_tmp, mut repo) = fixture("sha1");
+    repo.write("config/credentials", &credentials_file(21));
+    repo.commit("add");
+    repo.git(&["gc", "-q"]);
+    let mut memory = Memory::default();
+    let mut record = None;
+    planned(&repo, &mut memory, &mut record);
+    repo.write("more.txt", "more\n");
+    repo.commit("more");
+    let mut forgetful = Memory::default();
+    let (_, scan) = planned(&repo, &mut forgetful, &mut record);
+    assert_eq!(scan.change, Some(scanner_git::Change::Rewritten));
+    assert_same_as_full(&repo, &scan);
+}
+
+#[test]
+fn records_of_planned_scans_hold_no_secret() {
+    let (_tmp, mut repo) = fixture("sha1");
+    repo.write("config/credentials", &credentials_file(31));
+    repo.commit("add");
+    let mut memory = Memory::default();
+    let mut record = None;
+    planned(&repo, &mut memory, &mut record);
+    let bytes = record.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains(&secret(31)) && !text.contains(&key_id(31)));
+}

@@ -24,6 +24,15 @@ impl Repo {
         Repo::init_with(dir, &[])
     }
 
+    /// A repository that exists already (a clone, say).
+    pub(crate) fn open(dir: &Path) -> Repo {
+        Repo {
+            dir: dir.to_path_buf(),
+            home: dir.parent().unwrap().join("home"),
+            tick: 100,
+        }
+    }
+
     /// A repository whose objects use SHA-256 (`git init --object-format=sha256`).
     pub(crate) fn init_sha256(dir: &Path) -> Repo {
         Repo::init_with(dir, &["--object-format=sha256"])

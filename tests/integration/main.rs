@@ -6,6 +6,7 @@ mod golden;
 mod history;
 mod hooks;
 mod remote;
+mod state;
 mod support;
 mod verify;
 mod workflow;

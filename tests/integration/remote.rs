@@ -766,3 +766,102 @@ fn a_password_in_a_url_is_refused_without_being_repeated() {
     assert!(r.stderr.contains("password"), "{}", r.stderr);
     assert!(!r.stderr.contains("hunter2secret"), "{}", r.stderr);
 }
+
+/// Blobs scanned by this run, per repository.
+fn blobs_scanned(doc: &Value) -> std::collections::BTreeMap<String, u64> {
+    doc["stats"]["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap().to_string(),
+                r["blobs_scanned"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The findings of a report without what depends on the run (when, whether new).
+fn findings_only(doc: &Value) -> Value {
+    let mut f = doc["findings"].clone();
+    for c in f.as_array_mut().unwrap() {
+        let c = c.as_object_mut().unwrap();
+        for k in ["first_seen", "last_seen", "new"] {
+            c.remove(k);
+        }
+        for l in c["locations"].as_array_mut().unwrap() {
+            let l = l.as_object_mut().unwrap();
+            for k in ["first_seen", "last_seen", "new"] {
+                l.remove(k);
+            }
+        }
+    }
+    f
+}
+
+#[test]
+fn remote_repositories_are_scanned_incrementally_and_completely() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let mut app = upstream(t, "acme/app", &[911]);
+    let mut lib = upstream(t, "acme/lib", &[912]);
+    let _docs = upstream(t, "acme/docs", &[]);
+    let daemon = GitDaemon::start(&t.join("srv"));
+    let url = |name: &str| format!("{}/{name}.git", daemon.url);
+    let cache = t.join("cache");
+    let cache_arg = cache.to_string_lossy().into_owned();
+    let urls = [url("acme/app"), url("acme/lib"), url("acme/docs")];
+    let mut args = vec!["scan", "--cache", &cache_arg];
+    args.extend(urls.iter().map(String::as_str));
+
+    let (r, first) = json_env(&args, t, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        cache.join("state.sqlite").is_file(),
+        "remote scans keep a state"
+    );
+    assert!(
+        blobs_scanned(&first).values().all(|&n| n > 0),
+        "{:#}",
+        first["stats"]
+    );
+
+    // Nothing new: nothing read again, the report still complete.
+    let (_, second) = json_env(&args, t, &[]);
+    assert_eq!(
+        blobs_scanned(&second).values().sum::<u64>(),
+        0,
+        "{:#}",
+        second["stats"]
+    );
+    assert_eq!(findings_only(&second), findings_only(&first));
+
+    // New commits in two repositories: only their new blobs are scanned.
+    app.write("config/prod", &credentials_file(913));
+    app.commit("add prod config");
+    publish(&mut app, &t.join("srv/acme/app.git"));
+    lib.write("NOTES.md", "no secrets here\n");
+    lib.commit("notes");
+    publish(&mut lib, &t.join("srv/acme/lib.git"));
+    let (r, third) = json_env(&args, t, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let counts = blobs_scanned(&third);
+    assert_eq!(counts[&url("acme/app")], 1, "{counts:?}");
+    assert_eq!(counts[&url("acme/lib")], 1, "{counts:?}");
+    assert_eq!(counts[&url("acme/docs")], 0, "{counts:?}");
+    let new: Vec<&Value> = third["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["new"] == true)
+        .collect();
+    assert_eq!(new.len(), 1, "only the key committed since is new");
+    assert_eq!(new[0]["key_id"], key_id(913).as_str());
+
+    // The incremental report equals a full scan's.
+    let mut full_args = args.clone();
+    full_args.push("--full");
+    let (_, full) = json_env(&full_args, t, &[]);
+    assert_eq!(findings_only(&third), findings_only(&full));
+}

@@ -73,6 +73,9 @@ fn write_credential(
         Some(_) => notes.push("placeholder".to_string()),
         None => {}
     }
+    if c.seen.is_some_and(|s| s.new) {
+        notes.push("new since the last run".to_string());
+    }
     let notes = if notes.is_empty() {
         String::new()
     } else {
@@ -86,15 +89,16 @@ fn write_credential(
         );
         writeln!(out, "  account      {account}  ({} key)", t.as_str())?;
     }
-    let show = |s: &scanner_core::Secret| match secrets {
-        SecretDisplay::Shown => s.expose().to_string(),
-        SecretDisplay::Redacted => s.redacted(),
+    // In clear when asked and known; redacted otherwise.
+    let show = |clear: &Option<scanner_core::Secret>, redacted: &str| match (secrets, clear) {
+        (SecretDisplay::Shown, Some(s)) => s.expose().to_string(),
+        _ => redacted.to_string(),
     };
-    if let Some(s) = &c.secret {
-        writeln!(out, "  secret       {}", show(s))?;
+    if let Some(r) = &c.secret_redacted {
+        writeln!(out, "  secret       {}", show(&c.secret, r))?;
     }
-    if let Some(t) = &c.session_token {
-        writeln!(out, "  session      {}", show(t))?;
+    if let Some(r) = &c.session_token_redacted {
+        writeln!(out, "  session      {}", show(&c.session_token, r))?;
     }
     if let Some(v) = &c.verification {
         let detail = match (&v.arn, &v.reason) {
@@ -109,14 +113,26 @@ fn write_credential(
             }
         }
     }
+    if let Some(s) = &c.seen {
+        writeln!(
+            out,
+            "  seen         first {}, last {}",
+            super::time(s.first),
+            super::time(s.last)
+        )?;
+    }
     let n = c.hits.len();
     writeln!(
         out,
         "  found in     {n} place{}",
         if n == 1 { "" } else { "s" }
     )?;
-    for hit in &c.hits {
+    let credential_new = c.seen.is_some_and(|s| s.new);
+    for hit in c.hits.iter().take(MAX_PLACES) {
         let mut extra = Vec::new();
+        if hit.seen.is_some_and(|s| s.new) && !credential_new {
+            extra.push("new here".to_string());
+        }
         if hit.finding.encoding != Encoding::Plain {
             extra.push(hit.finding.encoding.as_str().to_string());
         }
@@ -142,8 +158,54 @@ fn write_credential(
             )?,
         }
     }
+    if c.hits.len() > MAX_PLACES {
+        write_rest(out, &c.hits[MAX_PLACES..])?;
+    }
     writeln!(out, "  fingerprint  {}", c.fingerprint)?;
     writeln!(out)
+}
+
+/// Places listed one by one per credential; the rest are condensed by repository (a key
+/// pushed to every fork of a repository is found in each of them). The machine reports
+/// list every place.
+const MAX_PLACES: usize = 20;
+/// Repositories named in the condensed rest.
+const MAX_NAMED_REPOSITORIES: usize = 10;
+
+fn write_rest(out: &mut dyn Write, rest: &[Hit]) -> std::io::Result<()> {
+    let mut repos: Vec<&str> = rest.iter().filter_map(|h| h.origin.repository()).collect();
+    repos.dedup();
+    let files = rest
+        .iter()
+        .filter(|h| h.origin.repository().is_none())
+        .count();
+    let mut parts = Vec::new();
+    if files > 0 {
+        parts.push(format!("{files} in files"));
+    }
+    if !repos.is_empty() {
+        let mut named = repos
+            .iter()
+            .take(MAX_NAMED_REPOSITORIES)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if repos.len() > MAX_NAMED_REPOSITORIES {
+            named += &format!(" and {} more", repos.len() - MAX_NAMED_REPOSITORIES);
+        }
+        parts.push(format!(
+            "in {} repositor{} ({named})",
+            repos.len(),
+            if repos.len() == 1 { "y" } else { "ies" }
+        ));
+    }
+    writeln!(
+        out,
+        "    ... {} more place{}: {} (every place is in the JSON and SARIF reports)",
+        rest.len(),
+        if rest.len() == 1 { "" } else { "s" },
+        parts.join("; ")
+    )
 }
 
 fn write_history_hit(
@@ -273,6 +335,14 @@ pub fn summary(report: &Report, elapsed: std::time::Duration) -> String {
             .sum();
         if large > 0 {
             s += &format!(" ({large} blobs over --max-file-size skipped)");
+        }
+        let unchanged = report
+            .repositories
+            .iter()
+            .filter(|r| r.change == Some(scanner_git::Change::Unchanged))
+            .count();
+        if unchanged > 0 {
+            s += &format!(" ({unchanged} unchanged since the last run, not read)");
         }
     }
     if !report.skipped.is_empty() {

@@ -17,6 +17,7 @@
 //!       "secret_redacted": "abcd********" | null,
 //!       "session_token": "..." | null,         // only with --show-secrets
 //!       "has_session_token": true | false,
+//!       "session_token_redacted": "ASIA********",  // only when it has one (the field is absent otherwise)
 //!       "canary": bool, "likely_root": bool, "own_account": bool,
 //!       "example": "documentation" | "placeholder" | null,
 //!       "verification": null | {          // with --verify: what AWS STS answered
@@ -46,16 +47,22 @@
 //!           // only for findings in issue and pull-request text (--include-issues); `path`
 //!           // is then the URL too:
 //!           "url": "https://github.com/o/r/issues/1#issuecomment-2",
-//!           "source": "issue" | "pull-request" | "comment" | "review-comment" }
+//!           "source": "issue" | "pull-request" | "comment" | "review-comment",
+//!           // only with a state (--cache); absent otherwise:
+//!           "first_seen": "ISO 8601", "last_seen": "ISO 8601", "new": bool }
 //!       ]
 //!     }
 //!   ],
 //!   "errors": [ { "path": "...", "reason": "..." } ],        // inputs that could not be read
 //!   "stats": { "files_scanned": N, "bytes_scanned": N, "files_skipped": N,
 //!              "skipped": [ { "path": "...", "size": N } ],  // over --max-file-size
-//!              "repositories": [ { "path": "...", "packs": N, "commits": N, "blobs_scanned": N,
+//!              "repositories": [ { "path": "...", "packs": N, "commits": N,
+//!                   "blobs_scanned": N,        // blobs read and scanned by this run
 //!                   "bytes_scanned": N, "blobs_already_seen": N, "blobs_too_large": N,
-//!                   "missing_objects": N } ],
+//!                   "missing_objects": N,
+//!                   // only with a state (--cache); absent otherwise:
+//!                   "change": "new" | "grown" | "rewritten" | "unchanged",
+//!                   "packs_unchanged": N } ], // packs not read again
 //!              "errors": N, "findings": N,
 //!              // only with remote sources (URLs, --github-org, --github-user, --repos-from):
 //!              "remote": { "repositories": N,        // in this shard
@@ -74,6 +81,9 @@
 //!
 //! Paths are shown as given on the command line (lossily converted when not UTF-8). The
 //! output is byte-for-byte identical whatever the number of threads.
+//!
+//! The report holds everything `leakscan merge` needs to rebuild it: secrets only as shown,
+//! everything else in full. Dates are ISO 8601 with their offset, as `CommitTime` shows them.
 
 use std::io::Write;
 
@@ -108,12 +118,34 @@ pub(super) struct JsonFinding<'a> {
     secret_redacted: Option<String>,
     session_token: Option<&'a str>,
     has_session_token: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_token_redacted: Option<&'a str>,
     canary: bool,
     likely_root: bool,
     own_account: bool,
     example: Option<&'static str>,
     verification: Option<JsonVerification<'a>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    seen: Option<JsonSeen>,
     locations: Vec<JsonLocation<'a>>,
+}
+
+/// When a credential or a place of it was first and last seen (with a state).
+#[derive(Serialize)]
+pub(super) struct JsonSeen {
+    first_seen: String,
+    last_seen: String,
+    new: bool,
+}
+
+impl JsonSeen {
+    fn of(s: &crate::scan::Seen) -> JsonSeen {
+        JsonSeen {
+            first_seen: super::time(s.first),
+            last_seen: super::time(s.last),
+            new: s.new,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -136,6 +168,8 @@ struct JsonLocation<'a> {
     secret_line: Option<usize>,
     #[serde(flatten)]
     git: Option<JsonGit<'a>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    seen: Option<JsonSeen>,
     #[serde(flatten)]
     web: Option<JsonWeb<'a>>,
 }
@@ -179,6 +213,10 @@ struct JsonRepo<'a> {
     blobs_already_seen: u64,
     blobs_too_large: u64,
     missing_objects: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    packs_unchanged: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -257,13 +295,14 @@ pub(super) fn finding(c: &Credential, secrets: SecretDisplay) -> JsonFinding<'_>
         key_type: c.facts.key_type.map(|t| t.as_str()),
         account_id: c.facts.account_id.map(|a| a.to_string()),
         secret: c.secret.as_ref().filter(|_| shown).map(|s| s.expose()),
-        secret_redacted: c.secret.as_ref().map(|s| s.redacted()),
+        secret_redacted: c.secret_redacted.clone(),
         session_token: c
             .session_token
             .as_ref()
             .filter(|_| shown)
             .map(|s| s.expose()),
-        has_session_token: c.session_token.is_some(),
+        has_session_token: c.session_token_redacted.is_some(),
+        session_token_redacted: c.session_token_redacted.as_deref(),
         canary: c.facts.canary,
         likely_root: c.facts.likely_root,
         own_account: c.facts.own_account,
@@ -280,6 +319,7 @@ pub(super) fn finding(c: &Credential, secrets: SecretDisplay) -> JsonFinding<'_>
             root: v.is_root(),
             secret_index: v.secret_index,
         }),
+        seen: c.seen.as_ref().map(JsonSeen::of),
         locations: c.hits.iter().map(location).collect(),
     }
 }
@@ -328,6 +368,7 @@ fn location(hit: &Hit) -> JsonLocation<'_> {
             url,
             source: kind.as_str(),
         }),
+        seen: hit.seen.as_ref().map(JsonSeen::of),
     }
 }
 
@@ -369,6 +410,8 @@ pub(super) fn stats(report: &Report) -> Stats<'_> {
                 blobs_already_seen: r.stats.blobs_already_seen,
                 blobs_too_large: r.stats.blobs_too_large,
                 missing_objects: r.stats.missing_objects,
+                change: r.change.map(scanner_git::Change::as_str),
+                packs_unchanged: r.change.map(|_| r.stats.packs_unchanged),
             })
             .collect(),
         errors: report.errors.len(),

@@ -138,6 +138,28 @@ impl Stream {
     }
 }
 
+/// Writes a whole report at once (`leakscan merge`): one line per hit, credentials in the
+/// report's order, then the summary line.
+pub fn write(out: &mut dyn Write, report: &Report, secrets: SecretDisplay) -> std::io::Result<()> {
+    for c in &report.credentials {
+        for hit in &c.hits {
+            let single = Report::new(crate::scan::Outcome {
+                hits: vec![hit.clone()],
+                ..crate::scan::Outcome::default()
+            });
+            for c in &single.credentials {
+                let line = FindingLine {
+                    line_type: "finding",
+                    finding: json::finding(c, secrets),
+                };
+                serde_json::to_writer(&mut *out, &line)?;
+                writeln!(out)?;
+            }
+        }
+    }
+    write_summary(out, report)
+}
+
 fn write_summary(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let summary = SummaryLine {
         line_type: "summary",

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use scanner_core::{Encoding, Facts, Fingerprint, KeyId, Kind, Secret, Severity};
 use scanner_git::{CommitInfo, ObjectId};
 
-use crate::scan::{Hit, InputError, Origin, Outcome, RepoSummary, Skipped};
+use crate::scan::{Hit, InputError, Origin, Outcome, RepoSummary, Seen, Skipped};
 
 /// A credential and every hit of it.
 #[derive(Debug)]
@@ -31,8 +31,14 @@ pub struct Credential {
     /// The highest severity among its hits (a root-key context in one hit counts).
     pub severity: Severity,
     pub key_id: Option<KeyId>,
+    /// The secret in clear, when known (a report merged from redacted reports has only its
+    /// redacted form).
     pub secret: Option<Secret>,
+    /// The secret's redacted form, whenever the credential has a secret.
+    pub secret_redacted: Option<String>,
     pub session_token: Option<Secret>,
+    /// The session token's redacted form, whenever the credential has one.
+    pub session_token_redacted: Option<String>,
     pub facts: Facts,
     /// Sorted (see [`Hit::order`]): files first, then by repository, path, line, column.
     pub hits: Vec<Hit>,
@@ -40,6 +46,9 @@ pub struct Credential {
     pub finding: scanner_core::Finding,
     /// The answer of STS, with `--verify`.
     pub verification: Option<scanner_verify::Verification>,
+    /// With a state: when the credential was first and last seen (over all its places), and
+    /// whether this run found it first.
+    pub seen: Option<Seen>,
 }
 
 impl Credential {
@@ -133,6 +142,11 @@ pub fn date(c: &CommitInfo) -> String {
     c.date.map(|d| d.to_string()).unwrap_or_default()
 }
 
+/// A time of a run (Unix seconds) as reports show it: ISO 8601 in UTC, like commit dates.
+pub fn time(seconds: i64) -> String {
+    scanner_git::CommitTime::new(seconds, 0).to_string()
+}
+
 /// The first 12 hex digits of an id, as the human report abbreviates them.
 pub fn short(id: &ObjectId) -> String {
     id.to_hex_prefix(12)
@@ -221,16 +235,50 @@ impl Report {
                 severity: f.severity,
                 key_id: f.key_id.clone(),
                 secret: f.secret.clone(),
+                secret_redacted: f
+                    .secret
+                    .as_ref()
+                    .map(Secret::redacted)
+                    .or_else(|| hit.redacted.as_ref().and_then(|r| r.secret.clone())),
                 session_token: None,
+                session_token_redacted: None,
                 facts: f.facts.clone(),
                 hits: Vec::new(),
                 finding: f.clone(),
                 verification: None,
+                seen: None,
             });
             entry.severity = entry.severity.max(f.severity);
             entry.facts.likely_root |= f.facts.likely_root;
+            // Hits merged from several reports: one may have the secret in clear (made with
+            // --show-secrets) where another had it redacted.
+            if entry.secret.is_none() && f.secret.is_some() {
+                entry.secret = f.secret.clone();
+                entry.secret_redacted = f.secret.as_ref().map(Secret::redacted);
+                entry.finding = f.clone();
+            }
+            if entry.secret_redacted.is_none() {
+                entry.secret_redacted = hit.redacted.as_ref().and_then(|r| r.secret.clone());
+            }
             if entry.session_token.is_none() {
                 entry.session_token = f.session_token.clone();
+            }
+            if entry.session_token_redacted.is_none() {
+                entry.session_token_redacted = f
+                    .session_token
+                    .as_ref()
+                    .map(Secret::redacted)
+                    .or_else(|| hit.redacted.as_ref().and_then(|r| r.session_token.clone()));
+            }
+            if let Some(s) = hit.seen {
+                entry.seen = Some(match entry.seen {
+                    None => s,
+                    Some(e) => Seen {
+                        first: e.first.min(s.first),
+                        last: e.last.max(s.last),
+                        new: e.new && s.new,
+                    },
+                });
             }
             entry.hits.push(hit);
         }

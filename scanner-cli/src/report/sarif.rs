@@ -29,7 +29,10 @@
 //!         // for findings in a repository's history:
 //!         "repository": "...", "source": "blob" | "commit-message" | "tag-message",
 //!         "object": "<id>", "commit": "<id>", "date": "...", "reachable": bool,
-//!         "refs": [...], "at_head": bool, "tag": "..." } } ]
+//!         "refs": [...], "at_head": bool, "tag": "...",
+//!         // with a state (--cache):
+//!         "first_seen": "ISO 8601", "last_seen": "ISO 8601" },
+//!       "baselineState": "new" | "unchanged" } ]        // with a state: new since the last run
 //!   } ]
 //! }
 //! ```
@@ -160,6 +163,9 @@ struct SarifResult<'a> {
     message: Text,
     locations: [Location; 1],
     partial_fingerprints: BTreeMap<&'static str, String>,
+    /// With a state: `new` for a place this run found first, `unchanged` for one found before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
     properties: ResultProperties<'a>,
 }
 
@@ -211,6 +217,10 @@ struct ResultProperties<'a> {
     column: Option<usize>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     git: Option<GitProperties<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_seen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_seen: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -463,18 +473,21 @@ fn result<'a>(c: &'a Credential, rule: RuleKind, hit: &'a Hit) -> SarifResult<'a
             },
         }],
         partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, c.fingerprint.to_hex())]),
+        baseline_state: hit.seen.map(|s| if s.new { "new" } else { "unchanged" }),
         properties: ResultProperties {
             severity: c.severity.as_str(),
             security_severity: security_severity(c.severity),
             kind: c.kind.as_str(),
             key_id: c.key_id.as_ref().map(|k| k.as_str()),
             account_id: c.facts.account_id.map(|a| a.to_string()),
-            secret_redacted: c.secret.as_ref().map(|s| s.redacted()),
+            secret_redacted: c.secret_redacted.clone(),
             encoding: encoding.as_str(),
             secret_line: hit.secret_line(),
             line: (!region).then_some(location.line),
             column: (!region).then_some(location.column),
             git,
+            first_seen: hit.seen.map(|s| super::time(s.first)),
+            last_seen: hit.seen.map(|s| super::time(s.last)),
         },
     }
 }
@@ -485,12 +498,12 @@ fn message(c: &Credential, rule: RuleKind, hit: &Hit) -> String {
     if let Some(k) = &c.key_id {
         s += &format!(" {}", k.as_str());
     }
-    match (&c.secret, c.key_id.is_some()) {
-        (Some(secret), true) => s += &format!(" with secret {}", secret.redacted()),
-        (Some(secret), false) => s += &format!(" {}", secret.redacted()),
+    match (&c.secret_redacted, c.key_id.is_some()) {
+        (Some(secret), true) => s += &format!(" with secret {secret}"),
+        (Some(secret), false) => s += &format!(" {secret}"),
         (None, _) => {}
     }
-    if c.session_token.is_some() {
+    if c.session_token_redacted.is_some() {
         s += " and a session token";
     }
     s += &format!(" ({} severity).", c.severity.as_str());
