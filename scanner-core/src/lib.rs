@@ -86,6 +86,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+mod archive;
 mod assemble;
 mod candidates;
 mod confirm;
@@ -99,6 +100,7 @@ mod prefilter;
 pub mod rules;
 mod scanner;
 
+pub use archive::{ArchivePath, Scan, Skip, SkipReason};
 pub use error::{Error, ErrorKind};
 pub use finding::{
     AccountId, Encoding, ExampleKind, Facts, Finding, Fingerprint, KeyId, KeyType, Kind, Location,
@@ -130,6 +132,10 @@ const _: () = {
     assert_send_sync::<Encoding>();
     assert_send_sync::<Facts>();
     assert_send_sync::<ExampleKind>();
+    assert_send_sync::<ArchivePath>();
+    assert_send_sync::<Scan>();
+    assert_send_sync::<Skip>();
+    assert_send_sync::<SkipReason>();
     assert_send_sync::<Error>();
     assert_send_sync::<ErrorKind>();
 };
