@@ -107,9 +107,12 @@ impl<'a> ObjectPass<'a> {
         self.scanned.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(size, Ordering::Relaxed);
         self.cx.progress.blob_scanned(size);
-        let findings = self.cx.scanner.scan(data);
-        if !findings.is_empty() {
-            lock(&self.matches).push((id.to_owned(), findings));
+        let scan = self.cx.scanner.scan_detailed(data);
+        for skip in scan.skipped {
+            self.problem(Problem::archive(id, None, skip));
+        }
+        if !scan.findings.is_empty() {
+            lock(&self.matches).push((id.to_owned(), scan.findings));
         }
     }
 

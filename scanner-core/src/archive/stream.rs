@@ -45,6 +45,11 @@ pub(super) fn walk(
     let stop = Stop::default();
     let mut metered = Metered::new(decoder, w.budget, Input::Counted(&consumed), &stop);
     w.reader(&mut metered, path, depth, Some(&stop));
+    // A tar ends at its end marker, before the stream does: read the rest (padding, as a
+    // rule) so that a cut or damaged stream is told, not taken for a complete one.
+    if !stop.is_set() && !w.budget.exhausted() {
+        let _ = std::io::copy(&mut metered, &mut std::io::sink());
+    }
     let produced = metered.produced();
     let Some(stopped) = stop.get() else {
         return Opened::Yes;
