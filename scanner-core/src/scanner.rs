@@ -174,8 +174,9 @@ impl ScannerBuilder {
     /// (default 100), checked once it has produced 1 MiB; 0 sets no ratio limit. A
     /// decompression bomb (1000:1 and more) stops there, with a
     /// [`SkipReason::Ratio`](crate::SkipReason::Ratio) skip; what it produced until then is
-    /// scanned. Real archives stay well below 100:1: jars, wheels, Office documents and
-    /// source tarballs compress 2–10:1.
+    /// scanned. Real archives stay well below 100:1: source tarballs compress about 6:1
+    /// (at most 21:1 among 53 crates measured), jar entries 2–4:1, the most repetitive data
+    /// files (JSON, logs) up to about 40:1.
     pub fn max_archive_ratio(mut self, ratio: u64) -> Self {
         self.archives.max_ratio = ratio;
         self

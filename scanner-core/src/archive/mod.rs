@@ -198,8 +198,11 @@ pub(crate) const DEFAULT_MAX_DEPTH: u32 = 8;
 /// limit, which is what text compressed 4:1 (gzip on source code) expands to.
 pub(crate) const DEFAULT_MAX_BYTES: u64 = 1 << 30;
 /// Default compression-ratio limit, applied once a stream has produced
-/// [`RATIO_FLOOR`] bytes: real archives stay far below it (jar, docx and source tarballs
-/// 3–15:1, the most repetitive logs and dumps 30–60:1), bombs are far above (1000:1).
+/// [`RATIO_FLOOR`] bytes: real archives stay well below it, bombs are far above (deflate
+/// reaches 1032:1 on zeros). Measured on the 152 streams and entries over 1 MiB among
+/// 2,466 archives of a development machine (crates, pip and gcloud jars, .gz data files):
+/// crates 6:1 median and 21:1 at most, `.gz` files 8:1 median and 43:1 at most (a JSON
+/// file), jar entries 4:1 at most.
 pub(crate) const DEFAULT_MAX_RATIO: u64 = 100;
 /// Default number of entries per input, all archives and nesting levels together.
 pub(crate) const DEFAULT_MAX_ENTRIES: u64 = 100_000;
