@@ -223,6 +223,26 @@ pub struct ScanArgs {
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
 
+    /// Open archives nested at most this deep (zip in tar in gzip is 3); deeper ones are
+    /// scanned as their bytes and reported. 0: never open archives.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub max_archive_depth: u32,
+
+    /// Decompress at most this many bytes out of the archives of one file or blob,
+    /// nested ones included (suffixes K, M, G; default: 4 times --max-file-size, 1G with
+    /// the defaults). What was decompressed is scanned; the rest is reported as skipped.
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_archive_bytes: Option<u64>,
+
+    /// Stop a compressed stream or entry that expands more than this many times (a
+    /// decompression bomb), checked once it produced 1 MiB; 0: no limit.
+    #[arg(long, value_name = "RATIO", default_value_t = 100)]
+    pub max_archive_ratio: u64,
+
+    /// Read at most this many archive entries of one file or blob, nested ones included.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub max_archive_entries: u64,
+
     /// Skip paths matching this glob (gitignore syntax; repeatable).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
@@ -559,7 +579,18 @@ impl ScanArgs {
                     .with_context(|| format!("--own-account {a}"))?,
             );
         }
+        let max_file_size = self
+            .max_file_size
+            .or(file.max_file_size)
+            .unwrap_or(DEFAULT_MAX_FILE_SIZE);
         let mut builder = Scanner::builder()
+            .max_archive_depth(self.max_archive_depth)
+            .max_archive_bytes(
+                self.max_archive_bytes
+                    .unwrap_or_else(|| max_file_size.saturating_mul(4)),
+            )
+            .max_archive_ratio(self.max_archive_ratio)
+            .max_archive_entries(self.max_archive_entries)
             .examples(if self.include_examples {
                 ExamplePolicy::Report
             } else {
@@ -577,10 +608,6 @@ impl ScanArgs {
         if let Some(path) = &self.baseline {
             accepted.extend(baseline::load(path)?);
         }
-        let max_file_size = self
-            .max_file_size
-            .or(file.max_file_size)
-            .unwrap_or(DEFAULT_MAX_FILE_SIZE);
         let mut excludes = file.exclude.clone();
         excludes.extend(self.exclude.iter().cloned());
         if self.threads == Some(0) {
@@ -648,8 +675,12 @@ impl ScanArgs {
                 dir,
                 full: self.full,
                 settings: format!(
-                    "leakscan {}; max-file-size {max_file_size}; examples {}; own {}; canary {}; labels {}",
+                    "leakscan {}; max-file-size {max_file_size}; archives {}/{:?}/{}/{}; examples {}; own {}; canary {}; labels {}",
                     env!("CARGO_PKG_VERSION"),
+                    self.max_archive_depth,
+                    self.max_archive_bytes,
+                    self.max_archive_ratio,
+                    self.max_archive_entries,
                     self.include_examples,
                     sorted(&own_accounts),
                     sorted(&file.canary_accounts),

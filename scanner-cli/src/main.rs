@@ -145,6 +145,11 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
             s.path, s.size
         );
     }
+    // Warnings: the archive was read and everything readable in it scanned; they do not
+    // change the exit status (as files over --max-file-size do not).
+    for s in &report.archive_skips {
+        eprintln!("leakscan: {}", report::skip_message(s));
+    }
     let failing = match config.fail_on {
         FailOn::Any => !report.credentials.is_empty(),
         FailOn::Active => report.credentials.iter().any(|c| {

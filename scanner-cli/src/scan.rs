@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use scanner_core::{Finding, Scanner};
+use scanner_core::{ArchivePath, Finding, Scan, Scanner, SkipReason};
 use scanner_git::{HistoryOptions, HistoryScanner, HistoryStats};
 
 use crate::args::{History, Input, ScanConfig};
@@ -95,12 +95,36 @@ pub struct Skipped {
     pub size: u64,
 }
 
+/// Part of an archive not scanned (an encrypted entry, a limit reached, a damaged
+/// archive): a warning, reported but not an error (see `main.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ArchiveSkip {
+    /// The input, as reports show it (`repo: path` or `repo: blob <id>` in history).
+    pub path: String,
+    /// The entry, outermost first; empty for the input itself.
+    pub archive_path: ArchivePath,
+    pub reason: SkipReason,
+    pub detail: String,
+}
+
+impl ArchiveSkip {
+    fn of(path: &str, skips: Vec<scanner_core::Skip>) -> impl Iterator<Item = ArchiveSkip> + '_ {
+        skips.into_iter().map(move |s| ArchiveSkip {
+            path: path.to_string(),
+            archive_path: s.archive_path,
+            reason: s.reason,
+            detail: s.detail,
+        })
+    }
+}
+
 /// Everything a scan produced.
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub hits: Vec<Hit>,
     pub errors: Vec<InputError>,
     pub skipped: Vec<Skipped>,
+    pub archive_skips: Vec<ArchiveSkip>,
     pub files_scanned: u64,
     pub bytes_scanned: u64,
     pub repositories: Vec<RepoSummary>,
@@ -116,6 +140,7 @@ enum FileResult {
         findings: Vec<Finding>,
         /// With a state: when each finding's place was first and last seen.
         seen: Vec<Seen>,
+        skips: Vec<ArchiveSkip>,
     },
     /// A work-tree file whose contents the history scan already read.
     Known,
@@ -352,6 +377,7 @@ pub fn run(
                     origin,
                     bytes,
                     findings,
+                    skips,
                     ..
                 },
             ) => {
@@ -361,6 +387,7 @@ pub fn run(
                     bytes,
                     findings,
                     seen,
+                    skips,
                 }
             }
             (_, r) => r,
@@ -397,6 +424,8 @@ pub fn run(
     outcome.errors.sort();
     outcome.errors.dedup();
     outcome.skipped.sort();
+    outcome.archive_skips.sort();
+    outcome.archive_skips.dedup();
     Ok(outcome)
 }
 
@@ -473,8 +502,16 @@ fn absorb_history_seen(
     findings: impl Iterator<Item = (scanner_git::HistoryFinding, Option<Seen>)>,
 ) {
     for problem in problems {
+        let path = format!("{repository}: {}", problem.what());
+        if let Some(skip) = problem.archive_skip() {
+            // Not an error of the repository: a warning about one blob's archive.
+            outcome
+                .archive_skips
+                .extend(ArchiveSkip::of(&path, vec![skip.clone()]));
+            continue;
+        }
         outcome.errors.push(InputError {
-            path: format!("{repository}: {}", problem.what()),
+            path,
             reason: problem.reason().to_string(),
         });
     }
@@ -497,7 +534,9 @@ fn absorb(outcome: &mut Outcome, r: FileResult) {
             bytes,
             findings,
             seen,
+            skips,
         } => {
+            outcome.archive_skips.extend(skips);
             outcome.files_scanned += 1;
             outcome.bytes_scanned += bytes;
             outcome
@@ -627,25 +666,15 @@ fn scan_file(
     if let Some(known) = known {
         return match std::fs::read(path) {
             Ok(bytes) if known(&bytes) => FileResult::Known,
-            Ok(bytes) => FileResult::Scanned {
-                origin: Origin::File(shown),
-                bytes: size,
-                findings: scanner.scan(&bytes),
-                seen: Vec::new(),
-            },
+            Ok(bytes) => scanned(Origin::File(shown), size, scanner.scan_detailed(&bytes)),
             Err(e) => FileResult::Failed(InputError {
                 path: shown,
                 reason: e.to_string(),
             }),
         };
     }
-    match scanner.scan_file(path) {
-        Ok(findings) => FileResult::Scanned {
-            origin: Origin::File(shown),
-            bytes: size,
-            findings,
-            seen: Vec::new(),
-        },
+    match scanner.scan_file_detailed(path) {
+        Ok(scan) => scanned(Origin::File(shown), size, scan),
         Err(e) => FileResult::Failed(InputError {
             path: shown,
             reason: e
@@ -669,10 +698,19 @@ fn scan_stdin(scanner: &Scanner, max_size: u64) -> FileResult {
     if size > max_size {
         return FileResult::Skipped(Skipped { path, size });
     }
+    scanned(Origin::Stdin, size, scanner.scan_detailed(&buf))
+}
+
+fn scanned(origin: Origin, bytes: u64, scan: Scan) -> FileResult {
+    let shown = match &origin {
+        Origin::File(path) => path.clone(),
+        _ => "-".to_string(),
+    };
     FileResult::Scanned {
-        origin: Origin::Stdin,
-        bytes: size,
-        findings: scanner.scan(&buf),
+        skips: ArchiveSkip::of(&shown, scan.skipped).collect(),
+        origin,
+        bytes,
+        findings: scan.findings,
         seen: Vec::new(),
     }
 }

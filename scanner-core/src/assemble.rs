@@ -427,6 +427,7 @@ pub(crate) fn findings(
             encoding: raw.encoding,
             location,
             secret_location,
+            archive_path: Default::default(),
         });
     }
     findings.sort_by(|a, b| {

@@ -7,6 +7,8 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
+use crate::archive::ArchivePath;
+
 /// A half-open byte range `[start, end)` in the scanned bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -485,6 +487,13 @@ pub struct Finding {
     pub location: Location,
     /// Where the secret is, when a key pair's secret was found apart from its key ID.
     pub secret_location: Option<Location>,
+    /// The entry of an archive the credential is in, outermost first (empty outside
+    /// archives). `location` is then a place in that entry's (decompressed) bytes.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "ArchivePath::is_empty")
+    )]
+    pub archive_path: ArchivePath,
 }
 
 #[cfg(test)]

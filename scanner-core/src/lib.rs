@@ -47,6 +47,11 @@
 //! - **Session tokens** attached to the temporary (`ASIA`) key they belong to.
 //! - **Encoded forms**: JSON `\/` escapes, URL encoding, UTF-16 text, one level of base64,
 //!   credentials inside binary files. Findings hold the decoded values.
+//! - **Archives and compressed files**, by content and nested: zip and its family (jar,
+//!   whl, docx, ...), tar, gzip, bzip2, xz, zstd. A finding inside one carries the entry
+//!   in [`Finding::archive_path`]; [`Scanner::scan_detailed`] also says what could not be
+//!   read ([`Skip`]: encrypted entries, limits reached, damaged archives), and the limits
+//!   against decompression bombs are [`ScannerBuilder`] settings.
 //! - **Offline facts** ([`Facts`]): the owning account, canary-token accounts, a likely
 //!   root-user key, your own accounts, documentation examples.
 //!
@@ -70,6 +75,9 @@
 //!
 //! # Features
 //!
+//! - `archives` (default): the archive and compressed-stream readers (`zip`, `tar`,
+//!   `flate2` on zlib-rs, `bzip2`, `lzma-rust2`, `zstd`). Without it, archives are scanned
+//!   as the bytes they are and [`Scan::skipped`] is always empty.
 //! - `serde`: `Serialize` and `Deserialize` for [`Finding`] and the types it is made of,
 //!   in the names reports use (`"aws-key-pair"`, `"high"`, the fingerprint in hex). Off by
 //!   default. **With it, a [`Secret`] serializes in clear text**: a serialized finding
@@ -86,6 +94,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+mod archive;
 mod assemble;
 mod candidates;
 mod confirm;
@@ -99,6 +108,7 @@ mod prefilter;
 pub mod rules;
 mod scanner;
 
+pub use archive::{ArchivePath, Scan, Skip, SkipReason};
 pub use error::{Error, ErrorKind};
 pub use finding::{
     AccountId, Encoding, ExampleKind, Facts, Finding, Fingerprint, KeyId, KeyType, Kind, Location,
@@ -130,6 +140,10 @@ const _: () = {
     assert_send_sync::<Encoding>();
     assert_send_sync::<Facts>();
     assert_send_sync::<ExampleKind>();
+    assert_send_sync::<ArchivePath>();
+    assert_send_sync::<Scan>();
+    assert_send_sync::<Skip>();
+    assert_send_sync::<SkipReason>();
     assert_send_sync::<Error>();
     assert_send_sync::<ErrorKind>();
 };

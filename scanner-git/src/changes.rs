@@ -216,7 +216,7 @@ impl HistoryScanner {
                 continue;
             }
             out.blobs_scanned += 1;
-            for finding in self.blob_findings(repo, &entry.id, &mut out.problems) {
+            for finding in self.blob_findings(repo, &entry.id, Some(p), &mut out.problems) {
                 out.findings.push(HistoryFinding {
                     finding,
                     origin: Origin::Staged {
@@ -344,7 +344,7 @@ impl HistoryScanner {
                     continue;
                 }
                 out.blobs_scanned += 1;
-                let findings = self.blob_findings(repo, &blob, &mut out.problems);
+                let findings = self.blob_findings(repo, &blob, Some(&p), &mut out.problems);
                 if findings.is_empty() {
                     continue;
                 }
@@ -371,17 +371,23 @@ impl HistoryScanner {
     }
 
     /// The findings in blob `id`; none when it is over the size limit or unreadable (a
-    /// problem then).
+    /// problem then). Parts of an archive in it that were not scanned are problems too,
+    /// named by `path` when it is known.
     fn blob_findings(
         &self,
         repo: &gix::Repository,
         id: &gix::oid,
+        path: Option<&[u8]>,
         problems: &mut Vec<Problem>,
     ) -> Vec<scanner_core::Finding> {
         match repo.find_object(id) {
             Ok(obj) if obj.data.len() as u64 <= self.options.max_blob_size => {
                 self.progress.blob_scanned(obj.data.len() as u64);
-                self.scanner.scan(&obj.data)
+                let scan = self.scanner.scan_detailed(&obj.data);
+                for skip in scan.skipped {
+                    problems.push(Problem::archive(id, path, skip));
+                }
+                scan.findings
             }
             Ok(_) => Vec::new(),
             Err(e) => {

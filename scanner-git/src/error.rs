@@ -111,6 +111,10 @@ pub enum ProblemKind {
     UnreadableObjectDirectory,
     /// Trees nested deeper than provenance follows (a guard against hostile repositories).
     TreeTooDeep,
+    /// Part of an archive inside a blob was not scanned (an encrypted entry, an archive
+    /// limit reached, a damaged archive): [`Problem::archive_skip`] says which and why. The
+    /// repository is fine; the rest of the blob was scanned.
+    ArchiveSkip,
 }
 
 /// Something in a repository that could not be read, and why; the rest was read.
@@ -123,6 +127,10 @@ pub struct Problem {
     reason: String,
     kind: ProblemKind,
     object: Option<ObjectId>,
+    /// For [`ProblemKind::ArchiveSkip`]: scanner-core's account of it (not serialized:
+    /// `what` and `reason` say the same in words).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    skip: Option<scanner_core::Skip>,
 }
 
 impl Problem {
@@ -136,7 +144,42 @@ impl Problem {
             reason: reason.into(),
             kind,
             object: None,
+            skip: None,
         }
+    }
+
+    /// Part of the archive in blob `id` (at `path`, when it is known) that was not scanned.
+    pub(crate) fn archive(id: &gix::oid, path: Option<&[u8]>, skip: scanner_core::Skip) -> Problem {
+        let what = match path {
+            Some(p) => String::from_utf8_lossy(p).into_owned(),
+            None => format!("blob {id}"),
+        };
+        let place = if skip.archive_path.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", skip.archive_path)
+        };
+        Problem {
+            object: Some(ObjectId::from_gix(id.to_owned())),
+            skip: None,
+            ..Problem::new(
+                ProblemKind::ArchiveSkip,
+                what,
+                format!("{place}{} ({})", skip.detail, skip.reason),
+            )
+        }
+        .with_skip(skip)
+    }
+
+    fn with_skip(mut self, skip: scanner_core::Skip) -> Problem {
+        self.skip = Some(skip);
+        self
+    }
+
+    /// For a [`ProblemKind::ArchiveSkip`] problem: the entry inside the blob's archive
+    /// that was not scanned, and why.
+    pub fn archive_skip(&self) -> Option<&scanner_core::Skip> {
+        self.skip.as_ref()
     }
 
     /// A problem with one object: `what` is `"{noun} {id}"`.

@@ -178,13 +178,16 @@ impl<'a> ObjectPass<'a> {
         self.scanned.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(size, Ordering::Relaxed);
         self.cx.progress.blob_scanned(size);
-        let findings = self.cx.scanner.scan(data);
+        let scan = self.cx.scanner.scan_detailed(data);
         if matches!(self.cx.dedup, Dedup::Known { .. }) {
             lock(&self.scanned_ids).push(id.to_owned());
         }
-        if !findings.is_empty() {
+        for skip in scan.skipped {
+            self.problem(Problem::archive(id, None, skip));
+        }
+        if !scan.findings.is_empty() {
             self.note_loose(id);
-            lock(&self.matches).push((id.to_owned(), findings));
+            lock(&self.matches).push((id.to_owned(), scan.findings));
         }
     }
 

@@ -309,7 +309,7 @@ fn jsonl_lines_are_the_json_findings_then_a_summary() {
     assert_eq!(summary["stats"]["findings"], SEEDS.len());
 }
 
-fn sarif_validator() -> jsonschema::Validator {
+pub(crate) fn sarif_validator() -> jsonschema::Validator {
     let path = workspace_root().join("tests/data/sarif-schema-2.1.0.json");
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     jsonschema::options()
@@ -319,7 +319,7 @@ fn sarif_validator() -> jsonschema::Validator {
 }
 
 /// Schema violations, one per line; empty when the document is valid.
-fn violations(validator: &jsonschema::Validator, doc: &Value) -> String {
+pub(crate) fn violations(validator: &jsonschema::Validator, doc: &Value) -> String {
     validator
         .iter_errors(doc)
         .map(|e| format!("{} at {}\n", e, e.instance_path))

@@ -2,6 +2,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "../../scanner-core/tests/archive_fixtures/mod.rs"]
+mod archive_fixtures;
+mod archives;
 mod golden;
 mod history;
 mod hooks;

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use scanner_core::{Encoding, ExampleKind, Severity};
 
-use super::{author, date, kind_title, remediation, short, Credential, Report};
+use super::{author, date, kind_title, place, remediation, short, Credential, Report};
 use crate::args::SecretDisplay;
 use crate::scan::Hit;
 
@@ -152,7 +152,10 @@ fn write_credential(
             _ => writeln!(
                 out,
                 "    {}:{}:{}{extra}",
-                hit.origin.path().as_deref().unwrap_or("-"),
+                place(
+                    hit.origin.path().as_deref().unwrap_or("-"),
+                    &hit.finding.archive_path
+                ),
                 hit.finding.location.line,
                 hit.finding.location.column
             )?,
@@ -220,9 +223,10 @@ fn write_history_hit(
         scanner_git::Origin::Blob { id, provenance } => {
             let path = hit.origin.path();
             let path = path.as_deref().unwrap_or("(in no commit)");
+            let inner = place(path, &hit.finding.archive_path);
             writeln!(
                 out,
-                "    {repo}: {path}:{line}:{}  blob {}{extra}",
+                "    {repo}: {inner}:{line}:{}  blob {}{extra}",
                 hit.finding.location.column,
                 short(id)
             )?;
@@ -347,6 +351,13 @@ pub fn summary(report: &Report, elapsed: std::time::Duration) -> String {
     }
     if !report.skipped.is_empty() {
         s += &format!("; {} skipped over --max-file-size", report.skipped.len());
+    }
+    if !report.archive_skips.is_empty() {
+        let n = report.archive_skips.len();
+        s += &format!(
+            "; {n} part{} of archives not scanned",
+            if n == 1 { "" } else { "s" }
+        );
     }
     if !report.errors.is_empty() {
         let n = report.errors.len();

@@ -29,7 +29,11 @@
 //!                                         // n-th other secret near the key (now `secret`)
 //!       "locations": [                  // sorted: files first, then by repository, path, line
 //!         { "path": "..." | null,       // file; in history, the path in the introducing commit
-//!           "line": 1, "column": 1,     // in the file, blob or message
+//!           "archive_path": ["lib/app.jar", "config/prod.env"],  // only inside an archive:
+//!                                       // the entry, outermost first (a compressed stream
+//!                                       // such as .gz adds no name); absent otherwise
+//!           "line": 1, "column": 1,     // in the file, blob or message (in the entry's
+//!                                       // decompressed bytes, inside an archive)
 //!           "encoding": "plain" | "json-escaped" | "url-encoded" | "base64" | "utf-16le" | "utf-16be",
 //!           "secret_line": 3 | null,
 //!           // only for findings in a repository's history:
@@ -63,6 +67,13 @@
 //!                   // only with a state (--cache); absent otherwise:
 //!                   "change": "new" | "grown" | "rewritten" | "unchanged",
 //!                   "packs_unchanged": N } ], // packs not read again
+//!              "archive_skipped": [     // only when some: parts of archives not scanned
+//!                 { "path": "...",      // the file, or "repo: path" / "repo: blob <id>"
+//!                   "archive_path": [...],  // the entry; [] for the file itself
+//!                   "reason": "encrypted" | "unsupported" | "too-deep" | "too-many-bytes"
+//!                           | "ratio" | "too-many-entries" | "memory-limit" | "truncated"
+//!                           | "corrupt",
+//!                   "detail": "..." } ],
 //!              "errors": N, "findings": N,
 //!              // only with remote sources (URLs, --github-org, --github-user, --repos-from):
 //!              "remote": { "repositories": N,        // in this shard
@@ -78,6 +89,10 @@
 //!                               "reason": "..." | null } ] } }
 //! }
 //! ```
+//!
+//! `archive_skipped` lists warnings, not errors: the archive was read and everything
+//! readable in it scanned (a truncated archive's entries before the cut, the entries
+//! besides an encrypted one); they do not change the exit status.
 //!
 //! Paths are shown as given on the command line (lossily converted when not UTF-8). The
 //! output is byte-for-byte identical whatever the number of threads.
@@ -162,6 +177,8 @@ struct JsonVerification<'a> {
 #[derive(Serialize)]
 struct JsonLocation<'a> {
     path: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    archive_path: &'a [String],
     line: usize,
     column: usize,
     encoding: &'static str,
@@ -232,12 +249,22 @@ struct JsonSkipped<'a> {
 }
 
 #[derive(Serialize)]
+struct JsonArchiveSkip<'a> {
+    path: &'a str,
+    archive_path: &'a [String],
+    reason: &'static str,
+    detail: &'a str,
+}
+
+#[derive(Serialize)]
 pub(super) struct Stats<'a> {
     files_scanned: u64,
     bytes_scanned: u64,
     files_skipped: usize,
     skipped: Vec<JsonSkipped<'a>>,
     repositories: Vec<JsonRepo<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    archive_skipped: Vec<JsonArchiveSkip<'a>>,
     errors: usize,
     findings: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -328,6 +355,7 @@ pub(super) fn finding(c: &Credential, secrets: SecretDisplay) -> JsonFinding<'_>
 fn location(hit: &Hit) -> JsonLocation<'_> {
     JsonLocation {
         path: hit.origin.path(),
+        archive_path: hit.finding.archive_path.components(),
         line: hit.finding.location.line,
         column: hit.finding.location.column,
         encoding: hit.finding.encoding.as_str(),
@@ -412,6 +440,16 @@ pub(super) fn stats(report: &Report) -> Stats<'_> {
                 missing_objects: r.stats.missing_objects,
                 change: r.change.map(scanner_git::Change::as_str),
                 packs_unchanged: r.change.map(|_| r.stats.packs_unchanged),
+            })
+            .collect(),
+        archive_skipped: report
+            .archive_skips
+            .iter()
+            .map(|s| JsonArchiveSkip {
+                path: &s.path,
+                archive_path: s.archive_path.components(),
+                reason: s.reason.as_str(),
+                detail: &s.detail,
             })
             .collect(),
         errors: report.errors.len(),

@@ -18,10 +18,10 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use scanner_core::{Encoding, Facts, Fingerprint, KeyId, Kind, Secret, Severity};
+use scanner_core::{ArchivePath, Encoding, Facts, Fingerprint, KeyId, Kind, Secret, Severity};
 use scanner_git::{CommitInfo, ObjectId};
 
-use crate::scan::{Hit, InputError, Origin, Outcome, RepoSummary, Seen, Skipped};
+use crate::scan::{ArchiveSkip, Hit, InputError, Origin, Outcome, RepoSummary, Seen, Skipped};
 
 /// A credential and every hit of it.
 #[derive(Debug)]
@@ -158,6 +158,7 @@ pub fn short(id: &ObjectId) -> String {
 type OrderKey<'a> = (
     Option<&'a str>,
     Option<Cow<'a, str>>,
+    &'a ArchivePath,
     usize,
     usize,
     Encoding,
@@ -190,6 +191,7 @@ impl Hit {
         (
             self.origin.repository(),
             self.origin.path(),
+            &self.finding.archive_path,
             self.finding.location.line,
             self.finding.location.column,
             self.finding.encoding,
@@ -217,6 +219,8 @@ pub struct Report {
     pub credentials: Vec<Credential>,
     pub errors: Vec<InputError>,
     pub skipped: Vec<Skipped>,
+    /// Parts of archives not scanned (warnings).
+    pub archive_skips: Vec<ArchiveSkip>,
     pub files_scanned: u64,
     pub bytes_scanned: u64,
     pub repositories: Vec<RepoSummary>,
@@ -294,6 +298,7 @@ impl Report {
             credentials,
             errors: outcome.errors,
             skipped: outcome.skipped,
+            archive_skips: outcome.archive_skips,
             files_scanned: outcome.files_scanned,
             bytes_scanned: outcome.bytes_scanned,
             repositories: outcome.repositories,
@@ -315,6 +320,34 @@ impl Report {
                 .then_with(|| a.fingerprint.cmp(&b.fingerprint))
         });
     }
+}
+
+/// A place as people read it: the path, then each archive entry after a `!`
+/// (`release.zip!config/prod.env`). Control characters in entry names (an archive can
+/// hold any) are escaped.
+pub fn place(path: &str, archive_path: &ArchivePath) -> String {
+    let mut s = path.to_string();
+    for name in archive_path.components() {
+        s.push('!');
+        for c in name.chars() {
+            if c.is_control() {
+                s.extend(c.escape_default());
+            } else {
+                s.push(c);
+            }
+        }
+    }
+    s
+}
+
+/// How an archive skip is told: where, and why.
+pub fn skip_message(s: &ArchiveSkip) -> String {
+    format!(
+        "{}: skipped ({}): {}",
+        place(&s.path, &s.archive_path),
+        s.reason,
+        s.detail
+    )
 }
 
 /// Human name of a finding kind.

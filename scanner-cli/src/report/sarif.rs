@@ -14,7 +14,8 @@
 //!                                                 // aws-secret-key, aws-key-id
 //!     "invocations": [ { "executionSuccessful": true,
 //!       "toolExecutionNotifications": [ ... ] } ], // unreadable inputs (error), files over
-//!                                                 // --max-file-size (warning)
+//!                                                 // --max-file-size and parts of archives
+//!                                                 // not scanned (warning)
 //!     "results": [ {                              // one per hit (place a credential was found);
 //!                                                 // credentials most severe first, then hits
 //!       "ruleId": "aws-key-pair", "ruleIndex": 1,
@@ -26,6 +27,9 @@
 //!       "partialFingerprints": { "leakscan/v1": "<64 hex>" },  // the credential's fingerprint
 //!       "properties": { "severity": "high", "security-severity": "8.0", "kind": "...",
 //!         "key_id": ..., "account_id": ..., "secret_redacted": ..., "encoding": "plain",
+//!         // inside an archive: the entry, outermost first, and the place in it (the
+//!         // location is then the archive file, without a region):
+//!         "archive_path": ["lib/app.jar", "config/prod.env"], "line": 3, "column": 1,
 //!         // for findings in a repository's history:
 //!         "repository": "...", "source": "blob" | "commit-message" | "tag-message",
 //!         "object": "<id>", "commit": "<id>", "date": "...", "reachable": bool,
@@ -47,6 +51,10 @@
 //! is placed at the path the introducing commit gives it, under the repository's path, at the
 //! line in that commit's version of the file. A commit or tag message, or a blob that no commit
 //! holds, is placed at the repository itself, without a region (its line is in `properties`).
+//! A finding inside an archive is placed at the archive file without a region (a line of
+//! the entry is no line of the archive): `properties.archive_path` names the entry,
+//! `properties.line`/`column` the place in it, and the message says
+//! `release.zip!config/prod.env:3`.
 //! URIs are relative references with forward slashes, percent-encoded (spaces, `%`, `#`,
 //! non-ASCII); absolute paths become `file://` URIs. Columns count bytes, as everywhere in
 //! leakscan (they equal SARIF's UTF-16 default on ASCII lines).
@@ -208,6 +216,8 @@ struct ResultProperties<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     secret_redacted: Option<String>,
     encoding: &'static str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    archive_path: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     secret_line: Option<usize>,
     /// Line and column, for a place that has no region (a message, a blob in no commit).
@@ -397,6 +407,10 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
             s.path, s.size
         )),
     }));
+    notifications.extend(report.archive_skips.iter().map(|s| Notification {
+        level: "warning",
+        message: Text::new(super::skip_message(s)),
+    }));
     let log = Log {
         schema: SCHEMA,
         version: "2.1.0",
@@ -435,6 +449,8 @@ fn result<'a>(c: &'a Credential, rule: RuleKind, hit: &'a Hit) -> SarifResult<'a
         (Some(_), repo, Some(path)) => (uri_of(&join(repo.unwrap_or("."), path)), true),
         (Some(_), repo, None) => (uri_of(repo.unwrap_or(".")), false),
     };
+    let in_archive = !hit.finding.archive_path.is_empty();
+    let region = region && !in_archive;
     let git = history.map(|origin| {
         let commit = commit_of(origin);
         let (refs, at_head): (&[String], _) = match origin {
@@ -482,6 +498,7 @@ fn result<'a>(c: &'a Credential, rule: RuleKind, hit: &'a Hit) -> SarifResult<'a
             account_id: c.facts.account_id.map(|a| a.to_string()),
             secret_redacted: c.secret_redacted.clone(),
             encoding: encoding.as_str(),
+            archive_path: hit.finding.archive_path.components(),
             secret_line: hit.secret_line(),
             line: (!region).then_some(location.line),
             column: (!region).then_some(location.column),
@@ -529,6 +546,14 @@ fn message(c: &Credential, rule: RuleKind, hit: &Hit) -> String {
     }
     if hit.finding.encoding != Encoding::Plain {
         notes.push(format!("Written {}.", hit.finding.encoding.as_str()));
+    }
+    if !hit.finding.archive_path.is_empty() {
+        let path = hit.origin.path();
+        notes.push(format!(
+            "Inside an archive, at {}:{}.",
+            super::place(path.as_deref().unwrap_or("-"), &hit.finding.archive_path),
+            hit.finding.location.line
+        ));
     }
     if let Some(origin) = hit.origin.history() {
         notes.push(history_note(hit, origin));
