@@ -79,8 +79,12 @@
 
 mod changes;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod graph;
 mod id;
+mod loose;
 mod odb;
 mod origin;
 mod pass;
