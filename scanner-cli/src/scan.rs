@@ -37,6 +37,9 @@ pub enum Origin {
 pub struct Hit {
     pub origin: Origin,
     pub finding: Finding,
+    /// For a finding in a git object that could not be read whole (cut short, corrupt):
+    /// what is wrong with it. The finding is what the bytes that could be read hold.
+    pub damage: Option<String>,
 }
 
 /// What the history scan of one repository counted.
@@ -210,6 +213,7 @@ fn counted(progress: &Progress, emit: &(dyn Fn(&[Hit]) + Sync), r: FileResult) -
             .map(|f| Hit {
                 origin: origin.clone(),
                 finding: f.clone(),
+                damage: None,
             })
             .collect();
         emit(&hits);
@@ -264,6 +268,7 @@ fn absorb_history(
             origin: Box::new(f.origin),
         },
         finding: f.finding,
+        damage: f.damage.map(|p| p.reason().to_string()),
     }));
 }
 
@@ -279,6 +284,7 @@ fn absorb(outcome: &mut Outcome, r: FileResult) {
             outcome.hits.extend(findings.into_iter().map(|finding| Hit {
                 origin: origin.clone(),
                 finding,
+                damage: None,
             }));
         }
         FileResult::Known => {}

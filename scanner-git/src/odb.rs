@@ -789,7 +789,13 @@ fn traverse<T: pack::FileData + Sync>(
             },
         )
     }))
-    .map_err(|_| "the pack reader failed on its damaged data".to_string())?
+    .map_err(|panic| {
+        // The fuzz targets want to see these.
+        if cfg!(feature = "fuzzing") {
+            std::panic::resume_unwind(panic);
+        }
+        "the pack reader failed on its damaged data".to_string()
+    })?
     .map(|_| ())
     .map_err(|e| error_chain(&e))
 }
