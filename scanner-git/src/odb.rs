@@ -790,8 +790,8 @@ fn traverse<T: pack::FileData + Sync>(
         )
     }))
     .map_err(|panic| {
-        // The fuzz targets want to see these.
-        if cfg!(feature = "fuzzing") {
+        // The fuzz targets and property tests want to see these.
+        if cfg!(any(test, feature = "fuzzing")) {
             std::panic::resume_unwind(panic);
         }
         "the pack reader failed on its damaged data".to_string()
