@@ -48,6 +48,9 @@ pub struct Hit {
     /// Secrets known only in their redacted form (hits read back from a redacted report
     /// by `leakscan merge`); the finding then has none in clear.
     pub redacted: Option<Box<RedactedSecrets>>,
+    /// For a finding in a git object that could not be read whole (cut short, corrupt):
+    /// what is wrong with it. The finding is what the bytes that could be read hold.
+    pub damage: Option<String>,
 }
 
 impl Hit {
@@ -58,6 +61,7 @@ impl Hit {
             finding,
             seen: None,
             redacted: None,
+            damage: None,
         }
     }
 }
@@ -517,6 +521,7 @@ fn absorb_history_seen(
     }
     outcome.hits.extend(findings.map(|(f, seen)| Hit {
         seen,
+        damage: f.damage.map(|p| p.reason().to_string()),
         ..Hit::new(
             Origin::Git {
                 repository: repository.to_string(),

@@ -223,6 +223,7 @@ impl HistoryScanner {
                         id: ObjectId::from_gix(entry.id),
                         path: p.to_owned(),
                     },
+                    damage: None,
                 });
             }
         }
@@ -300,6 +301,7 @@ impl HistoryScanner {
                     origin: Origin::CommitMessage {
                         commit: info.clone(),
                     },
+                    damage: None,
                 });
             }
             let parent_trees: Vec<Option<GixId>> = if parents.is_empty() {
@@ -364,6 +366,7 @@ impl HistoryScanner {
                     .extend(findings.into_iter().map(|finding| HistoryFinding {
                         finding,
                         origin: origin.clone(),
+                        damage: None,
                     }));
             }
         }

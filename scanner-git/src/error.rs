@@ -92,10 +92,14 @@ impl std::error::Error for Error {
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 #[non_exhaustive]
 pub enum ProblemKind {
-    /// A pack file that cannot be traversed: truncated, corrupt, or an index without its
-    /// pack. What could be read of it was still read.
+    /// A pack file that cannot be traversed as a whole: its header damaged, bytes that are
+    /// no readable object, objects lost, or an index without its pack. What could be read
+    /// of it was still read; each damaged object of it is a problem of its own.
     DamagedPack,
-    /// A loose object that cannot be inflated or parsed.
+    /// A loose object that cannot be inflated or parsed, that declares more bytes than its
+    /// compressed bytes can hold (it is then not inflated at all), whose contents do not
+    /// match its id, or that is followed by garbage. What could be read of a damaged blob
+    /// was scanned, and findings in it are marked.
     CorruptLooseObject,
     /// An object that trees, commits or refs name but the object database lacks.
     MissingObject,
@@ -115,6 +119,22 @@ pub enum ProblemKind {
     /// limit reached, a damaged archive): [`Problem::archive_skip`] says which and why. The
     /// repository is fine; the rest of the blob was scanned.
     ArchiveSkip,
+    /// An object of a pack whose bytes are damaged: they do not match the CRC-32 the pack's
+    /// index records, its zlib stream is corrupt, or it declares more bytes than it can
+    /// hold. What could be read of a damaged blob was scanned, and findings in it are
+    /// marked ([`HistoryFinding::damage`](crate::HistoryFinding::damage)).
+    DamagedObject,
+    /// An object cut short, packed or loose: its zlib stream ends before the size it
+    /// declares, or without its Adler-32 checksum. What could be read of a blob was scanned,
+    /// and findings in it are marked
+    /// ([`HistoryFinding::damage`](crate::HistoryFinding::damage)).
+    TruncatedObject,
+    /// A checksum that does not match: a pack's trailing checksum against its contents or
+    /// against the one its index records (git: "packfile does not match index").
+    ChecksumMismatch,
+    /// A pack index that is missing, empty, truncated or corrupt. The pack was read from
+    /// its start without it, and what it holds was found.
+    UnusablePackIndex,
 }
 
 /// Something in a repository that could not be read, and why; the rest was read.
@@ -193,6 +213,12 @@ impl Problem {
             object: Some(ObjectId::from_gix(id.to_owned())),
             ..Problem::new(kind, format!("{noun} {id}"), reason)
         }
+    }
+
+    /// This problem, about object `id`.
+    pub(crate) fn with_object(mut self, id: &gix::oid) -> Problem {
+        self.object = Some(ObjectId::from_gix(id.to_owned()));
+        self
     }
 
     /// What could not be read: a pack file, an object (`object <id>`, `tree <id>`, ...), a

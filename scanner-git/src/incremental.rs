@@ -307,11 +307,15 @@ impl HistoryScanner {
             known_matches,
             scanned_ids,
             messages: new_messages,
+            mut partial,
             mut problems,
             loose_ids,
             here,
         } = pass.finish();
         let here = here.unwrap_or_default();
+        // Damaged copies of blobs that were read whole elsewhere add nothing.
+        partial.retain(|p| p.id.is_none_or(|id| !here.contains(&id)));
+        partial.sort_by(|a, b| (a.id, &a.damage).cmp(&(b.id, &b.damage)));
         let cancelled = self.cancel.is_cancelled();
 
         // The whole history: the record's commits, and those read now.
@@ -398,7 +402,11 @@ impl HistoryScanner {
 
         let base_leads: HashSet<gix::ObjectId> =
             record.iter().flat_map(|r| &r.lead_trees).copied().collect();
-        let ids: HashSet<gix::ObjectId> = matched.keys().copied().collect();
+        let ids: HashSet<gix::ObjectId> = matched
+            .keys()
+            .copied()
+            .chain(partial.iter().filter_map(|p| p.id))
+            .collect();
         let (provenances, lead_trees) = if cancelled || (ids.is_empty() && messages.is_empty()) {
             (Provenances::default(), Vec::new())
         } else {
@@ -436,6 +444,22 @@ impl HistoryScanner {
             findings.extend(matched[blob].iter().map(|f| HistoryFinding {
                 finding: f.clone(),
                 origin: origin.clone(),
+                damage: None,
+            }));
+        }
+        for p in &partial {
+            let (id, provenance) = match &p.id {
+                Some(id) => (*id, origins.provenance(id)),
+                None => (repo.object_hash().null(), crate::Provenance::default()),
+            };
+            let origin = Origin::Blob {
+                id: ObjectId::from_gix(id),
+                provenance,
+            };
+            findings.extend(p.findings.iter().map(|f| HistoryFinding {
+                finding: f.clone(),
+                origin: origin.clone(),
+                damage: Some(p.damage.clone()),
             }));
         }
         let mut message_ids: Vec<&gix::ObjectId> = messages.keys().collect();
@@ -454,6 +478,7 @@ impl HistoryScanner {
             findings.extend(found.iter().map(|f| HistoryFinding {
                 finding: f.clone(),
                 origin: origin.clone(),
+                damage: None,
             }));
         }
         problems.sort();

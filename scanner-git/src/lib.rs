@@ -13,7 +13,10 @@
 //! SHA-1 and SHA-256 repositories are both read (SHA-256 with the default `sha256` feature).
 //! A damaged pack, a corrupt loose object or
 //! objects missing from a shallow or partial clone are reported as [`Problem`]s; the rest is
-//! still scanned.
+//! still scanned. Nothing is trusted before it is checked: a pack against its index (CRC-32
+//! of every object, its trailing checksum), a pack without a usable index is read from its
+//! start, and no size an object merely declares is allocated. What could be read of an object
+//! that is not whole is scanned too, and its findings say so ([`HistoryFinding::damage`]).
 //!
 //! # Words
 //!
@@ -91,9 +94,13 @@
 
 mod changes;
 mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod graph;
 mod id;
 mod incremental;
+mod loose;
 mod odb;
 mod origin;
 mod pass;

@@ -1,5 +1,22 @@
 //! The object database of one repository, read-only: where its objects are, and a parallel
 //! pass over every object in it (packs and loose objects, reachable or not).
+//!
+//! Nothing read here is trusted before it is checked: a pack is checked against its index
+//! (`verify.rs`) before gix's traversal reads it, a pack whose index is missing or unusable
+//! is read from its start (`unindexed.rs`), objects of a damaged pack are read around the
+//! damage, and loose objects are inflated by `loose.rs` within what their bytes can hold.
+//! Whatever is not whole is a problem, and what could be read of it reaches the visitor
+//! marked as partial — never as a whole object.
+
+#[cfg(test)]
+mod damage_tests;
+mod delta;
+mod idx;
+mod inflate;
+#[cfg(test)]
+mod proptests;
+mod unindexed;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -11,10 +28,30 @@ use rayon::prelude::*;
 use crate::error::error_chain;
 use crate::{Problem, ProblemKind};
 
+pub(crate) use inflate::{inflate_to_vec, max_inflated_len, End, Inflated};
+
 /// What the traversal hands every object to, from many threads at once.
 pub(crate) trait Visitor: Sync {
     /// One object, decoded (delta chains resolved).
     fn object(&self, kind: gix::objs::Kind, data: &[u8], id: &gix::oid);
+    /// What could be read of an object that is not whole (cut short or corrupt); `damage`
+    /// says so and was reported through [`Visitor::problem`] already. `id` is `None` when
+    /// it cannot be known (a damaged object of a pack read without its index).
+    fn partial(
+        &self,
+        _kind: gix::objs::Kind,
+        _data: &[u8],
+        _id: Option<&gix::oid>,
+        _damage: &Problem,
+    ) {
+    }
+    /// A blob not inflated because the size it declares is over [`Visitor::blob_limit`].
+    fn oversized(&self, _kind: gix::objs::Kind, _size: u64, _id: &gix::oid) {}
+    /// Blobs declaring more than this are not inflated where their size is known first
+    /// (loose objects).
+    fn blob_limit(&self) -> u64 {
+        u64::MAX
+    }
     /// Something that could not be read.
     fn problem(&self, problem: Problem);
     /// Whether to stop: checked before every object.
@@ -25,7 +62,7 @@ pub(crate) trait Visitor: Sync {
 #[derive(Debug)]
 pub(crate) struct Odb {
     pub(crate) dirs: Vec<PathBuf>,
-    /// `(index, pack)` pairs.
+    /// `(index, pack)` pairs. The index may be missing: the pack is then read without it.
     pub(crate) packs: Vec<(PathBuf, PathBuf)>,
     /// The repository's object hash; alternates are read with it too (git requires them
     /// to share it).
@@ -54,23 +91,22 @@ impl Odb {
             let Ok(entries) = std::fs::read_dir(d.join("pack")) else {
                 continue;
             };
-            let mut found: Vec<(PathBuf, PathBuf)> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "idx"))
-                .filter_map(|idx| {
-                    let pack = idx.with_extension("pack");
-                    if pack.is_file() {
-                        Some((idx, pack))
-                    } else {
-                        problems.push(Problem::new(
-                            ProblemKind::DamagedPack,
-                            idx.display().to_string(),
-                            "pack index without its pack file".to_string(),
-                        ));
-                        None
-                    }
-                })
+            let files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            let has = |p: &PathBuf, ext: &str| p.extension().is_some_and(|e| e == ext);
+            let mut found: Vec<(PathBuf, PathBuf)> = files
+                .iter()
+                .filter(|p| has(p, "pack"))
+                .map(|pack| (pack.with_extension("idx"), pack.clone()))
                 .collect();
+            for idx in files.iter().filter(|p| has(p, "idx")) {
+                if !idx.with_extension("pack").is_file() {
+                    problems.push(Problem::new(
+                        ProblemKind::DamagedPack,
+                        idx.display().to_string(),
+                        "pack index without its pack file".to_string(),
+                    ));
+                }
+            }
             found.sort();
             packs.extend(found);
         }
@@ -81,13 +117,21 @@ impl Odb {
         }
     }
 
-    /// Number of objects in the packs, from their indexes (for progress; unreadable
-    /// indexes count nothing here and are reported by the traversal).
+    /// Number of objects in the packs, from their indexes or, without one, their headers
+    /// (for progress; what cannot be read counts nothing here and is reported by the
+    /// traversal).
     pub(crate) fn packed_objects(&self) -> u64 {
         self.packs
             .iter()
-            .filter_map(|(idx, _)| pack::index::File::at(idx, self.hash).ok())
-            .map(|i| u64::from(i.num_objects()))
+            .filter_map(|(idx, pack)| match pack::index::File::at(idx, self.hash) {
+                Ok(i) => Some(u64::from(i.num_objects())),
+                Err(_) => {
+                    let mut header = [0u8; pack::data::header::SIZE];
+                    let mut f = std::fs::File::open(pack).ok()?;
+                    std::io::Read::read_exact(&mut f, &mut header).ok()?;
+                    verify::header(&header).ok().map(u64::from)
+                }
+            })
             .sum()
     }
 }
@@ -126,30 +170,7 @@ pub(crate) fn for_each_packed(
         if visitor.is_cancelled() {
             break;
         }
-        let damaged = |reason: String| {
-            Problem::new(
-                ProblemKind::DamagedPack,
-                pack_path.display().to_string(),
-                reason,
-            )
-        };
-        match traverse_pack(odb, idx, pack_path, threads, false, visitor) {
-            Ok(()) => whole[n] = !visitor.is_cancelled(),
-            Err(e) => {
-                if visitor.is_cancelled() {
-                    break;
-                }
-                visitor.problem(damaged(format!(
-                    "damaged pack: {e}; salvaging what can be read"
-                )));
-                if let Err(e) = traverse_pack(odb, idx, pack_path, threads, true, visitor) {
-                    if visitor.is_cancelled() {
-                        break;
-                    }
-                    visitor.problem(damaged(format!("unreadable pack: {e}")));
-                }
-            }
-        }
+        whole[n] = read_pack(odb.hash, idx, pack_path, threads, visitor) && !visitor.is_cancelled();
     }
     whole
 }
@@ -179,27 +200,15 @@ pub(crate) fn list_loose(odb: &Odb, problems: &mut Vec<Problem>) -> Vec<(usize, 
 
 /// Hands the loose objects `loose` (from [`list_loose`]) to `visitor`, in parallel.
 pub(crate) fn for_each_loose(odb: &Odb, loose: &[(usize, gix::ObjectId)], visitor: &impl Visitor) {
-    let stores: Vec<gix::odb::loose::Store> = odb
-        .dirs
-        .iter()
-        .map(|dir| gix::odb::loose::Store::at(dir, odb.hash))
-        .collect();
-    loose.par_iter().for_each_init(Vec::new, |buf, (d, id)| {
-        if visitor.is_cancelled() {
-            return;
-        }
-        let store = &stores[*d];
-        match store.try_find(id, buf) {
-            Ok(Some(obj)) => visitor.object(obj.kind, obj.data, id),
-            Ok(None) => {}
-            Err(e) => visitor.problem(Problem::object(
-                ProblemKind::CorruptLooseObject,
-                "loose object",
-                id,
-                format!("corrupt: {}", error_chain(&e)),
-            )),
-        }
-    });
+    loose.par_iter().for_each_init(
+        || (Vec::new(), gix::zlib::Decompress::new()),
+        |(buf, zlib), (d, id)| {
+            if visitor.is_cancelled() {
+                return;
+            }
+            crate::loose::read(&odb.dirs[*d], id, zlib, buf, visitor);
+        },
+    );
 }
 
 /// The checksum of each pack (from its index), `None` where the index cannot be read.
@@ -226,24 +235,558 @@ pub(crate) fn for_each_packed_id(odb: &Odb, i: usize, mut f: impl FnMut(&gix::oi
     }
 }
 
-fn traverse_pack(
-    odb: &Odb,
-    idx: &Path,
+/// One pack being read: its path, bytes and hash.
+struct Pack<'a> {
+    path: &'a Path,
+    hash: gix::hash::Kind,
+    map: Arc<memmap2::Mmap>,
+    threads: Option<usize>,
+}
+
+impl Pack<'_> {
+    fn problem(&self, kind: ProblemKind, reason: impl Into<String>) -> Problem {
+        Problem::new(kind, self.path.display().to_string(), reason)
+    }
+
+    /// gix's view of the pack's bytes, with their allocation limit.
+    fn data_file(&self) -> Result<pack::data::File<SharedMap>, String> {
+        pack::data::File::from_data(
+            SharedMap(self.map.clone()),
+            self.path.to_path_buf(),
+            self.hash,
+        )
+        .map_err(|e| error_chain(&e))
+    }
+}
+
+/// At most this many damaged objects of one pack are listed one by one; the rest are
+/// counted.
+const MAX_LISTED_DAMAGED: usize = 20;
+
+/// Reads one pack: checked against its index, then traversed; damaged, or without a
+/// usable index, read around the damage. Returns whether it was read whole (checked and
+/// traversed without a problem), so that a state may record it as scanned.
+pub(crate) fn read_pack(
+    hash: gix::hash::Kind,
+    idx_path: &Path,
     pack_path: &Path,
     threads: Option<usize>,
-    salvage: bool,
+    visitor: &impl Visitor,
+) -> bool {
+    let map = match map_file(pack_path) {
+        Ok(m) => Arc::new(m),
+        Err(e) => {
+            visitor.problem(Problem::new(
+                ProblemKind::DamagedPack,
+                pack_path.display().to_string(),
+                format!("unreadable pack: {e}"),
+            ));
+            return false;
+        }
+    };
+    let pack = Pack {
+        path: pack_path,
+        hash,
+        map,
+        threads,
+    };
+    let idx_map = map_file(idx_path);
+    let parsed = match &idx_map {
+        Ok(m) => idx::read(m, hash),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("the index is missing".into()),
+        Err(e) => Err(format!("the index cannot be read: {e}")),
+    };
+    let idx = match parsed {
+        Ok(idx) => idx,
+        Err(why) => {
+            visitor.problem(Problem::new(
+                ProblemKind::UnusablePackIndex,
+                idx_path.display().to_string(),
+                format!(
+                    "{why}; its pack {} was read from its start without it",
+                    file_name(pack_path)
+                ),
+            ));
+            unindexed::read(&pack, visitor);
+            return false;
+        }
+    };
+    let checked = verify::check(&pack.map, &idx, hash);
+    // The check touched every page of the pack: let go of them before the traversal
+    // touches them again (from the page cache), or peak memory would count the pack twice.
+    release_pages(&pack.map);
+    if !checked.is_damaged() {
+        let limit = alloc_limit(checked.largest, visitor.blob_limit());
+        let opened = match (&idx_map, pack.data_file()) {
+            (Ok(m), Ok(data)) => pack::index::File::from_data(&m[..], idx_path.to_path_buf(), hash)
+                .map(|index| (index, data))
+                .map_err(|e| error_chain(&e)),
+            (_, Err(e)) => Err(e),
+            (Err(e), _) => Err(e.to_string()),
+        };
+        let (index, data) = match opened {
+            Ok(opened) => opened,
+            Err(e) => {
+                visitor.problem(
+                    pack.problem(ProblemKind::DamagedPack, format!("unreadable pack: {e}")),
+                );
+                return false;
+            }
+        };
+        match traverse(&pack, &index, &data, Some(limit), None, visitor) {
+            Ok(()) => return true,
+            Err(_) if visitor.is_cancelled() => {}
+            Err(e) => {
+                // Everything checked out, so this is an object larger than the traversal's
+                // allocation limit, or damage the checks cannot see (a lying delta).
+                // Reading object by object finds the rest.
+                visitor.problem(pack.problem(
+                    ProblemKind::DamagedPack,
+                    format!(
+                        "the pack could not be traversed ({e}); its objects were read one by one"
+                    ),
+                ));
+                let entries = checked.entries(&idx, &pack.map, hash);
+                salvage(&pack, &index, &data, limit, &entries, visitor);
+            }
+        }
+        return false;
+    }
+    for d in &checked.pack_damage {
+        let kind = if d.contains("checksum") {
+            ProblemKind::ChecksumMismatch
+        } else {
+            ProblemKind::DamagedPack
+        };
+        visitor.problem(pack.problem(kind, d.clone()));
+    }
+    let entries = checked.entries(&idx, &pack.map, hash);
+    read_around_damage(&pack, &checked, &entries, visitor);
+    false
+}
+
+/// The largest allocation the traversal may make for one object: enough for the largest
+/// object the pack declares (twice that for a delta that grows it) and for the visitor's
+/// blob limit, and never what a lying delta declares. An object over it fails the
+/// traversal, and the pack is then read object by object.
+fn alloc_limit(largest: u64, blob_limit: u64) -> usize {
+    let limit = largest
+        .saturating_mul(2)
+        .max(blob_limit.min(u64::from(u32::MAX)))
+        .max(16 << 20);
+    usize::try_from(limit).unwrap_or(usize::MAX)
+}
+
+/// Reads a pack whose index checked out but whose bytes did not: the intact objects with
+/// the traversal, over an index of only them; then what can be read of each damaged one.
+fn read_around_damage(
+    pack: &Pack<'_>,
+    checked: &verify::Checked,
+    entries: &[verify::Entry],
+    visitor: &impl Visitor,
+) {
+    let mut intact: Vec<idx::IdxEntry> = entries
+        .iter()
+        .filter(|e| e.state == verify::State::Intact)
+        .map(|e| idx::IdxEntry {
+            id: e.id,
+            offset: e.offset,
+            crc32: e.crc32,
+        })
+        .collect();
+    let index_bytes = idx::encode(&mut intact, &checked.trailer, pack.hash);
+    let limit = alloc_limit(checked.largest, visitor.blob_limit());
+    let index =
+        pack::index::File::from_data(index_bytes, pack.path.with_extension("idx"), pack.hash);
+    let traversed = match (index, pack.data_file()) {
+        (Ok(index), Ok(data)) => {
+            let r = traverse(pack, &index, &data, Some(limit), None, visitor);
+            if r.is_err() && !visitor.is_cancelled() {
+                // The traversal reads entry headers from the file itself, so a damaged pack
+                // header stops it (as would a lie the checks cannot see): look objects up
+                // one by one instead.
+                salvage(pack, &index, &data, limit, entries, visitor);
+            }
+            Some((index, data))
+        }
+        (_, Err(e)) => {
+            visitor
+                .problem(pack.problem(ProblemKind::DamagedPack, format!("unreadable pack: {e}")));
+            None
+        }
+        (Err(e), _) => {
+            visitor.problem(pack.problem(ProblemKind::DamagedPack, error_chain(&e)));
+            None
+        }
+    };
+    if visitor.is_cancelled() {
+        return;
+    }
+    let mut listed = 0usize;
+    let (mut unlisted, mut orphans, mut external) = (0u64, 0u64, 0u64);
+    let mut zlib = gix::zlib::Decompress::new();
+    let last = entries.last().map(|e| e.offset);
+    for e in entries {
+        let why = match &e.state {
+            verify::State::Intact => continue,
+            verify::State::Orphan => {
+                orphans += 1;
+                continue;
+            }
+            verify::State::External => {
+                external += 1;
+                continue;
+            }
+            verify::State::Tail => "it runs to the end of a pack that lacks its trailing checksum",
+            verify::State::Damaged(why) => why,
+        };
+        if visitor.is_cancelled() {
+            return;
+        }
+        // A truncated pack's last object may run to the end of the file: what looks like
+        // the trailer is its data.
+        let input_end = if Some(e.offset) == last {
+            pack.map.len() as u64
+        } else {
+            e.end
+        };
+        let intact = |offset: u64| {
+            entries
+                .binary_search_by_key(&offset, |e| e.offset)
+                .is_ok_and(|i| entries[i].state == verify::State::Intact)
+        };
+        let read = e.header.as_ref().and_then(|h| {
+            let (index, data) = traversed.as_ref()?;
+            read_partial(pack, Some(index), &intact, data, h, input_end, &mut zlib)
+        });
+        let problem = damaged_object(
+            pack,
+            e.offset,
+            Some(&e.id),
+            e.header.as_ref(),
+            why,
+            read.as_ref(),
+        );
+        match &read {
+            Some(p) if p.whole && p.id.as_deref() == Some(&e.id) => {
+                if e.state != verify::State::Tail {
+                    report(visitor, &mut listed, &mut unlisted, problem);
+                }
+                visitor.object(p.kind, &p.data, &e.id);
+            }
+            Some(p) => {
+                let shown = problem.clone();
+                report(visitor, &mut listed, &mut unlisted, problem);
+                if !p.data.is_empty() {
+                    visitor.partial(p.kind, &p.data, Some(&e.id), &shown);
+                }
+            }
+            None => report(visitor, &mut listed, &mut unlisted, problem),
+        }
+    }
+    summarize(pack, visitor, unlisted, orphans, external);
+}
+
+/// Reports `problem`, or counts it once [`MAX_LISTED_DAMAGED`] were listed.
+fn report(visitor: &impl Visitor, listed: &mut usize, unlisted: &mut u64, problem: Problem) {
+    if *listed < MAX_LISTED_DAMAGED {
+        *listed += 1;
+        visitor.problem(problem);
+    } else {
+        *unlisted += 1;
+    }
+}
+
+/// The problems counting what was not listed one by one.
+fn summarize(pack: &Pack<'_>, visitor: &impl Visitor, unlisted: u64, orphans: u64, external: u64) {
+    if unlisted > 0 {
+        visitor.problem(pack.problem(
+            ProblemKind::DamagedObject,
+            format!("{unlisted} more damaged objects (what could be read of them was scanned)"),
+        ));
+    }
+    if orphans > 0 {
+        visitor.problem(pack.problem(
+            ProblemKind::DamagedObject,
+            format!("{orphans} objects are deltas of damaged objects and could not be read"),
+        ));
+    }
+    if external > 0 {
+        visitor.problem(pack.problem(
+            ProblemKind::DamagedPack,
+            format!("{external} objects are deltas of objects outside the pack (a thin pack) and were not read"),
+        ));
+    }
+}
+
+/// The problem of one damaged object of a pack: what it is, where, why, and what became
+/// of what could be read of it.
+fn damaged_object(
+    pack: &Pack<'_>,
+    offset: u64,
+    id: Option<&gix::oid>,
+    header: Option<&pack::data::Entry>,
+    why: &str,
+    read: Option<&Partial>,
+) -> Problem {
+    let noun = match (read, header.and_then(|h| h.header.as_kind())) {
+        (Some(p), _) => p.kind.to_string(),
+        (None, Some(kind)) => kind.to_string(),
+        (None, None) => "object".to_string(),
+    };
+    let pack_name = pack.path.display();
+    let what = match id {
+        Some(id) => format!("{noun} {id} in {pack_name}"),
+        None => format!("{noun} at offset {offset} of {pack_name}"),
+    };
+    let (kind, then) = match read {
+        Some(p) if p.whole && p.id.is_some() && p.id.as_deref() == id => (
+            ProblemKind::DamagedObject,
+            "; yet it inflates whole and matches its id, and was read".to_string(),
+        ),
+        Some(p) => {
+            let kind = if p.cut_short {
+                ProblemKind::TruncatedObject
+            } else {
+                ProblemKind::DamagedObject
+            };
+            let then = match (&p.damage, p.data.is_empty()) {
+                (Some(d), false) => format!(
+                    "; {d}; {}",
+                    if p.kind == gix::objs::Kind::Blob {
+                        "what could be read was scanned, and findings in it are marked as from a damaged object"
+                    } else {
+                        "it was not read"
+                    }
+                ),
+                (Some(d), true) => format!("; {d}; nothing of it could be read"),
+                (None, _) => "; its contents do not match its id".to_string(),
+            };
+            (kind, then)
+        }
+        None => (
+            ProblemKind::DamagedObject,
+            "; it could not be read".to_string(),
+        ),
+    };
+    let p = Problem::new(kind, what, format!("at offset {offset}: {why}{then}"));
+    match id {
+        Some(id) => p.with_object(id),
+        None => p,
+    }
+}
+
+/// What could be read of a damaged pack entry.
+struct Partial {
+    kind: gix::objs::Kind,
+    data: Vec<u8>,
+    /// Whether it inflated (and, for a delta, applied) whole.
+    whole: bool,
+    /// Its id, computed from `data` when whole.
+    id: Option<gix::ObjectId>,
+    /// Whether the input ended first.
+    cut_short: bool,
+    /// Why it is not whole.
+    damage: Option<String>,
+}
+
+/// Reads what can be read of the entry with `header`, from its compressed bytes up to
+/// `input_end`: inflated within what they can yield; a delta applied to its base (read
+/// through `index`) as far as its complete instructions go. `None` when nothing can be
+/// known of it (a delta whose base cannot be read).
+fn read_partial<T: pack::FileData>(
+    pack: &Pack<'_>,
+    index: Option<&pack::index::File<T>>,
+    intact: &dyn Fn(u64) -> bool,
+    data: &pack::data::File<SharedMap>,
+    header: &pack::data::Entry,
+    input_end: u64,
+    zlib: &mut gix::zlib::Decompress,
+) -> Option<Partial> {
+    use pack::data::entry::Header;
+    let input = pack
+        .map
+        .get(usize::try_from(header.data_offset).ok()?..usize::try_from(input_end).ok()?)
+        .unwrap_or_default();
+    let declared = header.decompressed_size;
+    let limit = declared.min(max_inflated_len(input.len() as u64));
+    let mut raw = Vec::new();
+    let inflated = inflate_to_vec(zlib, input, limit, &mut raw);
+    let mut damage = inflated.damage(declared);
+    let cut_short = inflated.is_cut_short();
+    let (kind, bytes, whole) = match header.header {
+        Header::Blob | Header::Tree | Header::Commit | Header::Tag => {
+            let kind = header.header.as_kind()?;
+            (kind, raw, damage.is_none())
+        }
+        Header::OfsDelta { .. } | Header::RefDelta { .. } => {
+            let (base_kind, base) = read_base(index, intact, data, header)?;
+            let Some((base_len, result_len, start)) = delta::header(&raw) else {
+                return Some(Partial {
+                    kind: base_kind,
+                    data: Vec::new(),
+                    whole: false,
+                    id: None,
+                    cut_short,
+                    damage: Some(
+                        damage.unwrap_or_else(|| "its delta header cannot be read".into()),
+                    ),
+                });
+            };
+            if base_len != base.len() as u64 {
+                return Some(Partial {
+                    kind: base_kind,
+                    data: Vec::new(),
+                    whole: false,
+                    id: None,
+                    cut_short,
+                    damage: Some("its delta does not fit its base".into()),
+                });
+            }
+            let instructions = &raw[start..];
+            let (produced, invalid) = delta::produced_len(instructions, base.len());
+            let mut out = Vec::with_capacity(usize::try_from(produced.min(result_len)).ok()?);
+            delta::apply(&base, instructions, &mut out);
+            out.truncate(usize::try_from(result_len).unwrap_or(usize::MAX));
+            let applied_whole = invalid.is_none() && produced == result_len;
+            if damage.is_none() && !applied_whole {
+                damage = Some(format!(
+                    "its delta instructions produce {produced} of the {result_len} bytes it declares"
+                ));
+            } else if let Some(d) = &mut damage {
+                d.push_str(&format!(
+                    " (a delta: {} of the {result_len} bytes of the object could be rebuilt)",
+                    out.len()
+                ));
+            }
+            (base_kind, out, damage.is_none())
+        }
+    };
+    let id = if whole {
+        gix::objs::compute_hash(pack.hash, kind, &bytes).ok()
+    } else {
+        None
+    };
+    Some(Partial {
+        kind,
+        data: bytes,
+        whole,
+        id,
+        cut_short,
+        damage,
+    })
+}
+
+/// The base of the delta with `header`, decoded through `index` (deltas of its own
+/// resolved), with its kind.
+fn read_base<T: pack::FileData>(
+    index: Option<&pack::index::File<T>>,
+    intact: &dyn Fn(u64) -> bool,
+    data: &pack::data::File<SharedMap>,
+    header: &pack::data::Entry,
+) -> Option<(gix::objs::Kind, Vec<u8>)> {
+    use pack::data::entry::Header;
+    let index = index?;
+    let base_offset = match header.header {
+        Header::OfsDelta { base_distance } => header.checked_base_pack_offset(base_distance)?,
+        Header::RefDelta { base_id } => index.pack_offset_at_index(index.lookup(base_id)?),
+        _ => return None,
+    };
+    if !intact(base_offset) {
+        return None;
+    }
+    let entry = data.entry(base_offset).ok()?;
+    let mut out = Vec::new();
+    let mut inflate = gix::zlib::Inflate::default();
+    let resolve = |id: &gix::oid,
+                   _: &mut Vec<u8>|
+     -> gix::Result<Option<pack::data::decode::entry::ResolvedBase>> {
+        Ok(index
+            .lookup(id)
+            .and_then(|i| data.entry(index.pack_offset_at_index(i)).ok())
+            .map(pack::data::decode::entry::ResolvedBase::InPack))
+    };
+    let outcome = data
+        .decode_entry(
+            entry,
+            &mut out,
+            &mut inflate,
+            &resolve,
+            &mut pack::cache::Never,
+        )
+        .ok()?;
+    Some((outcome.kind, out))
+}
+
+/// The last resort for a pack whose objects checked out but could not be traversed: gix's
+/// lookup of each object by itself, which skips those it cannot decode. Each object it
+/// skipped is reported.
+fn salvage<T: pack::FileData + Sync>(
+    pack: &Pack<'_>,
+    index: &pack::index::File<T>,
+    data: &pack::data::File<SharedMap>,
+    limit: usize,
+    expected: &[verify::Entry],
+    visitor: &impl Visitor,
+) {
+    let visited = std::sync::Mutex::new(Vec::new());
+    if let Err(e) = traverse(pack, index, data, Some(limit), Some(&visited), visitor) {
+        if !visitor.is_cancelled() {
+            visitor
+                .problem(pack.problem(ProblemKind::DamagedPack, format!("unreadable pack: {e}")));
+        }
+        return;
+    }
+    if visitor.is_cancelled() {
+        return;
+    }
+    let mut visited = crate::sync::into_inner(visited);
+    visited.sort_unstable();
+    let (mut listed, mut unlisted) = (0, 0);
+    for e in expected {
+        if e.state == verify::State::Intact && visited.binary_search(&e.offset).is_err() {
+            let p = Problem::new(
+                ProblemKind::DamagedObject,
+                format!("object {} in {}", e.id, pack.path.display()),
+                format!("at offset {}: it could not be decoded", e.offset),
+            )
+            .with_object(&e.id);
+            report(visitor, &mut listed, &mut unlisted, p);
+        }
+    }
+    summarize(pack, visitor, unlisted, 0, 0);
+}
+
+/// gix's traversal of `data` through `index`, every object handed to the visitor: the
+/// delta-tree traversal (each base inflated once, in parallel), or, when `visited_offsets`
+/// is given to collect the offsets of the objects visited, each object looked up by
+/// itself, skipping those that cannot be decoded.
+fn traverse<T: pack::FileData + Sync>(
+    pack: &Pack<'_>,
+    index: &pack::index::File<T>,
+    data: &pack::data::File<SharedMap>,
+    alloc_limit: Option<usize>,
+    visited_offsets: Option<&std::sync::Mutex<Vec<u64>>>,
     visitor: &impl Visitor,
 ) -> Result<(), String> {
     use pack::index::traverse::{Algorithm, Options, SafetyCheck};
-    let index = pack::index::File::at(idx, odb.hash).map_err(|e| error_chain(&e))?;
-    let map = Arc::new(map_pack(pack_path).map_err(|e| e.to_string())?);
-    let data =
-        pack::data::File::from_data(SharedMap(map.clone()), pack_path.to_path_buf(), odb.hash)
-            .map_err(|e| error_chain(&e))?;
+    if index.num_objects() == 0 {
+        // Nothing to read (and gix's statistics of an empty traversal divide by zero).
+        return Ok(());
+    }
+    if visited_offsets.is_none()
+        && index.iter().map(|e| e.pack_offset).min() != Some(pack::data::header::SIZE as u64)
+    {
+        // The delta-tree traversal reads entry headers from the file in order, from the
+        // first one after the pack's header, taking it for the index's first object: with
+        // that object damaged (or an index that skips bytes), it would misread every header.
+        return Err("its first object is not the first entry of the pack".into());
+    }
     // One flag per pack: a failed checksum sets it, and it must not stop the next pack. A
     // cancelled visitor sets it too, which stops every thread of the traversal.
     let interrupt = AtomicBool::new(false);
     let visited = AtomicU64::new(0);
+    let map = &pack.map;
     let processor = |kind: gix::objs::Kind,
                      bytes: &[u8],
                      entry: &pack::index::Entry,
@@ -254,14 +797,16 @@ fn traverse_pack(
             return Ok(());
         }
         visitor.object(kind, bytes, &entry.oid);
+        if let Some(v) = visited_offsets {
+            crate::sync::lock(v).push(entry.pack_offset);
+        }
         let n = visited.fetch_add(1, Ordering::Relaxed);
         if n % RELEASE_EVERY == RELEASE_EVERY - 1 {
-            release_pages(&map);
+            release_pages(map);
         }
         Ok(())
     };
-    let (traversal, check) = if salvage {
-        // Looks objects up one by one and skips the undecodable ones.
+    let (traversal, check) = if visited_offsets.is_some() {
         (
             Algorithm::Lookup,
             SafetyCheck::SkipFileAndObjectChecksumVerificationAndNoAbortOnDecodeError,
@@ -272,22 +817,54 @@ fn traverse_pack(
             SafetyCheck::SkipFileAndObjectChecksumVerification,
         )
     };
-    index
-        .traverse(
-            &data,
+    let data_limited;
+    let data = if visited_offsets.is_some() {
+        // The lookup decodes each object by what its entry declares: bounded here.
+        data_limited = pack::data::File::from_data(
+            SharedMap(pack.map.clone()),
+            pack.path.to_path_buf(),
+            pack.hash,
+        )
+        .map_err(|e| error_chain(&e))?
+        .with_alloc_limit_bytes(alloc_limit);
+        &data_limited
+    } else {
+        data
+    };
+    // The checks before keep inconsistent data away from gix; should some still make its
+    // traversal panic, that is this pack's problem, not the end of the scan.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        index.traverse(
+            data,
             &mut gix::progress::Discard,
             &interrupt,
             processor,
             Options {
                 traversal,
-                thread_limit: threads,
+                thread_limit: pack.threads,
                 check,
-                alloc_limit_bytes: None,
+                alloc_limit_bytes: alloc_limit,
                 make_pack_lookup_cache: || pack::cache::Never,
             },
         )
-        .map(|_| ())
-        .map_err(|e| error_chain(&e))
+    }))
+    .map_err(|panic| {
+        // The fuzz targets and property tests want to see these.
+        if cfg!(any(test, feature = "fuzzing")) {
+            std::panic::resume_unwind(panic);
+        }
+        "the pack reader failed on its damaged data".to_string()
+    })?
+    .map(|_| ())
+    .map_err(|e| error_chain(&e))
+}
+
+/// The name of a file, for messages.
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Objects between two releases of a pack's mapped pages.
@@ -304,11 +881,11 @@ impl std::ops::Deref for SharedMap {
 }
 
 #[allow(unsafe_code)]
-fn map_pack(path: &Path) -> std::io::Result<memmap2::Mmap> {
+pub(crate) fn map_file(path: &Path) -> std::io::Result<memmap2::Mmap> {
     let file = std::fs::File::open(path)?;
-    // SAFETY: a read-only mapping of a pack file, which git never rewrites in place (new
-    // packs get new names). A concurrent truncation could fault reads: the risk every
-    // mmap-based git reader takes, gix's own `data::File::at` included.
+    // SAFETY: a read-only mapping of a pack or index file, which git never rewrites in
+    // place (new packs get new names). A concurrent truncation could fault reads: the risk
+    // every mmap-based git reader takes, gix's own `data::File::at` included.
     unsafe { memmap2::Mmap::map(&file) }
 }
 

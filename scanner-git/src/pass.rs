@@ -63,11 +63,21 @@ pub(crate) struct ObjectPass<'a> {
     /// Blobs scanned by this pass (with [`Dedup::Known`]), to be remembered by the caller.
     scanned_ids: Mutex<Vec<ObjectId>>,
     messages: Mutex<HashMap<ObjectId, (Vec<Finding>, MessageKind)>>,
+    /// Findings in what could be read of blobs that are not whole.
+    partial: Mutex<Vec<PartialMatch>>,
     problems: Mutex<Vec<Problem>>,
     /// Set once the packs are done: the objects that follow are loose.
     loose_phase: AtomicBool,
     /// Commits, blobs with findings and messages with findings met among loose objects.
     loose_ids: Mutex<Vec<ObjectId>>,
+}
+
+/// Findings in a blob that could not be read whole: its id when known, and the problem
+/// saying what is wrong with it.
+pub(crate) struct PartialMatch {
+    pub(crate) id: Option<ObjectId>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) damage: Problem,
 }
 
 /// What the pass found, once the traversal is over.
@@ -82,6 +92,7 @@ pub(crate) struct PassOutput {
     pub(crate) known_matches: Vec<(ObjectId, Vec<Finding>)>,
     pub(crate) scanned_ids: Vec<ObjectId>,
     pub(crate) messages: HashMap<ObjectId, (Vec<Finding>, MessageKind)>,
+    pub(crate) partial: Vec<PartialMatch>,
     pub(crate) problems: Vec<Problem>,
     /// Commits, matched blobs and messages with findings that were read as loose objects.
     pub(crate) loose_ids: gix::hashtable::HashSet<ObjectId>,
@@ -104,6 +115,7 @@ impl<'a> ObjectPass<'a> {
             known_matches: Mutex::default(),
             scanned_ids: Mutex::default(),
             messages: Mutex::default(),
+            partial: Mutex::default(),
             problems: Mutex::new(problems),
             loose_phase: AtomicBool::new(false),
             loose_ids: Mutex::default(),
@@ -138,6 +150,7 @@ impl<'a> ObjectPass<'a> {
                 v
             },
             messages: into_inner(self.messages),
+            partial: into_inner(self.partial),
             problems: into_inner(self.problems),
             loose_ids: into_inner(self.loose_ids).into_iter().collect(),
             here: match self.cx.dedup {
@@ -179,15 +192,46 @@ impl<'a> ObjectPass<'a> {
         self.bytes.fetch_add(size, Ordering::Relaxed);
         self.cx.progress.blob_scanned(size);
         let scan = self.cx.scanner.scan_detailed(data);
-        if matches!(self.cx.dedup, Dedup::Known { .. }) {
-            lock(&self.scanned_ids).push(id.to_owned());
-        }
         for skip in scan.skipped {
             self.problem(Problem::archive(id, None, skip));
         }
-        if !scan.findings.is_empty() {
+        if scan.findings.is_empty() {
+            if matches!(self.cx.dedup, Dedup::Known { .. }) {
+                lock(&self.scanned_ids).push(id.to_owned());
+            }
+            return;
+        }
+        // A finding must come from the object it names. Checked only for blobs with
+        // findings, which costs nothing measurable: the pack was checked against its index
+        // before, and this catches what those checks cannot (an entry whose header lies
+        // about its size, in a pack whose checksums were forged to match).
+        let computed = gix::objs::compute_hash(self.cx.hash, gix::objs::Kind::Blob, data);
+        if computed.is_ok_and(|c| c == id) {
+            if matches!(self.cx.dedup, Dedup::Known { .. }) {
+                lock(&self.scanned_ids).push(id.to_owned());
+            }
             self.note_loose(id);
             lock(&self.matches).push((id.to_owned(), scan.findings));
+        } else {
+            // Not recorded as scanned, and forgotten as met: an intact copy of the object
+            // elsewhere (another pack, a loose object) is still scanned, and a repaired one
+            // is read again by the next run.
+            match &self.cx.dedup {
+                Dedup::Run(seen) => seen.remove(id),
+                Dedup::Known { here, .. } => here.remove(id),
+            }
+            let damage = Problem::object(
+                ProblemKind::DamagedObject,
+                "blob",
+                id,
+                "its contents do not match its id; findings in them are marked as from a damaged object",
+            );
+            self.problem(damage.clone());
+            lock(&self.partial).push(PartialMatch {
+                id: Some(id.to_owned()),
+                findings: scan.findings,
+                damage,
+            });
         }
     }
 
@@ -248,6 +292,40 @@ impl Visitor for ObjectPass<'_> {
             gix::objs::Kind::Commit => self.commit(data, id),
             gix::objs::Kind::Tag => self.tag(data, id),
         }
+    }
+
+    fn partial(&self, kind: gix::objs::Kind, data: &[u8], id: Option<&gix::oid>, damage: &Problem) {
+        if kind != gix::objs::Kind::Blob || data.len() as u64 > self.cx.max_blob_size {
+            return;
+        }
+        self.cx.progress.blob_scanned(data.len() as u64);
+        let findings = self.cx.scanner.scan(data);
+        if !findings.is_empty() {
+            lock(&self.partial).push(PartialMatch {
+                id: id.map(ToOwned::to_owned),
+                findings,
+                damage: damage.clone(),
+            });
+        }
+    }
+
+    fn oversized(&self, kind: gix::objs::Kind, _size: u64, id: &gix::oid) {
+        self.cx.progress.object_done();
+        if kind == gix::objs::Kind::Blob {
+            let first = match &self.cx.dedup {
+                Dedup::Run(seen) => seen.insert(id),
+                Dedup::Known { here, .. } => here.insert(id),
+            };
+            if first {
+                self.too_large.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.already_seen.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn blob_limit(&self) -> u64 {
+        self.cx.max_blob_size
     }
 
     fn problem(&self, problem: Problem) {

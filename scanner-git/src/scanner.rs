@@ -64,6 +64,13 @@ pub struct HistoryFinding {
     pub finding: Finding,
     /// What the scanned bytes are.
     pub origin: Origin,
+    /// When the bytes come from an object that could not be read whole (cut short,
+    /// corrupt, not matching its id): the problem saying so, which
+    /// [`RepoScan::problems`] lists too. The finding is what those bytes hold — a key ID
+    /// whose secret was in the part that was lost is found alone. An object whose id could
+    /// not be known (a damaged object of a pack read without its index) has the null id in
+    /// [`HistoryFinding::origin`].
+    pub damage: Option<Problem>,
 }
 
 /// Counts of one repository scan.
@@ -250,9 +257,13 @@ impl HistoryScanner {
             commits,
             matches,
             messages,
+            mut partial,
             mut problems,
             ..
         } = pass.finish();
+        // Damaged copies of blobs that were read whole elsewhere add nothing.
+        partial.retain(|p| p.id.is_none_or(|id| !self.seen.contains(&id)));
+        partial.sort_by(|a, b| (a.id, &a.damage).cmp(&(b.id, &b.damage)));
         let cancelled = self.cancel.is_cancelled();
         let mut stats = HistoryStats {
             packs: odb.packs.len() as u64,
@@ -276,12 +287,17 @@ impl HistoryScanner {
             all.clone()
         };
         let refs = Refs::of(repo, &mut problems);
-        let provenances = if cancelled || (matched.is_empty() && messages.is_empty()) {
-            Provenances::default()
-        } else {
-            let ids: HashSet<gix::ObjectId> = matched.keys().copied().collect();
-            provenance::compute(repo, &graph, &commits, &refs, &ids, &HashSet::default()).0
-        };
+        let provenances =
+            if cancelled || (matched.is_empty() && messages.is_empty() && partial.is_empty()) {
+                Provenances::default()
+            } else {
+                let ids: HashSet<gix::ObjectId> = matched
+                    .keys()
+                    .copied()
+                    .chain(partial.iter().filter_map(|p| p.id))
+                    .collect();
+                provenance::compute(repo, &graph, &commits, &refs, &ids, &HashSet::default()).0
+            };
         problems.extend(provenances.problems.iter().cloned());
 
         let mut origins = Origins {
@@ -308,6 +324,22 @@ impl HistoryScanner {
             findings.extend(matched[blob].iter().map(|f| HistoryFinding {
                 finding: f.clone(),
                 origin: origin.clone(),
+                damage: None,
+            }));
+        }
+        for p in &partial {
+            let (id, provenance) = match &p.id {
+                Some(id) => (*id, origins.provenance(id)),
+                None => (hash.null(), Provenance::default()),
+            };
+            let origin = Origin::Blob {
+                id: ObjectId::from_gix(id),
+                provenance,
+            };
+            findings.extend(p.findings.iter().map(|f| HistoryFinding {
+                finding: f.clone(),
+                origin: origin.clone(),
+                damage: Some(p.damage.clone()),
             }));
         }
         let mut message_ids: Vec<&gix::ObjectId> = messages.keys().collect();
@@ -326,6 +358,7 @@ impl HistoryScanner {
             findings.extend(found.iter().map(|f| HistoryFinding {
                 finding: f.clone(),
                 origin: origin.clone(),
+                damage: None,
             }));
         }
         problems.sort();
@@ -355,6 +388,13 @@ pub(crate) fn report_missing(
 ) -> u64 {
     {
         let missing = graph.missing(present);
+        // Damaged objects are missing as whole objects, and counted so; they are listed
+        // with their damage already.
+        let damaged: HashSet<ObjectId> = problems.iter().filter_map(Problem::object_id).collect();
+        let listed: Vec<&gix::ObjectId> = missing
+            .iter()
+            .filter(|id| !damaged.contains(&ObjectId::from_gix(**id)))
+            .collect();
         let shallow = repo.is_shallow().unwrap_or(false);
         let why = if repo::is_partial(repo) {
             "missing from the object database (partial clone)"
@@ -363,7 +403,7 @@ pub(crate) fn report_missing(
         } else {
             "missing from the object database"
         };
-        for id in missing.iter().take(MAX_LISTED_MISSING) {
+        for id in listed.iter().take(MAX_LISTED_MISSING) {
             problems.push(Problem::object(
                 ProblemKind::MissingObject,
                 "object",
@@ -371,11 +411,11 @@ pub(crate) fn report_missing(
                 why,
             ));
         }
-        if missing.len() > MAX_LISTED_MISSING {
+        if listed.len() > MAX_LISTED_MISSING {
             problems.push(Problem::new(
                 ProblemKind::MissingObject,
                 "objects",
-                format!("{} more objects {why}", missing.len() - MAX_LISTED_MISSING),
+                format!("{} more objects {why}", listed.len() - MAX_LISTED_MISSING),
             ));
         }
         if shallow {

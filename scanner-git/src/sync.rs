@@ -51,4 +51,9 @@ impl IdSet {
     pub(crate) fn contains(&self, id: &gix::oid) -> bool {
         lock(self.shard(id)).contains(id)
     }
+
+    /// Removes `id`, so that it counts as not met yet.
+    pub(crate) fn remove(&self, id: &gix::oid) {
+        lock(self.shard(id)).remove(id);
+    }
 }

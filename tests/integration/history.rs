@@ -569,7 +569,7 @@ fn a_truncated_pack_is_reported_and_nothing_panics() {
 }
 
 /// Every file under `dir`: size, modification time and contents.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (u64, std::time::SystemTime, Vec<u8>)> {
+pub(crate) fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (u64, std::time::SystemTime, Vec<u8>)> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -5,6 +5,7 @@
 #[path = "../../scanner-core/tests/archive_fixtures/mod.rs"]
 mod archive_fixtures;
 mod archives;
+mod damage;
 mod golden;
 mod history;
 mod hooks;

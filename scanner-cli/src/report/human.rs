@@ -264,6 +264,9 @@ fn write_history_hit(
                 }
                 None => writeln!(out, "      held by no commit (a dangling blob)")?,
             }
+            if let Some(damage) = &hit.damage {
+                writeln!(out, "      from a damaged object: {damage}")?;
+            }
         }
         scanner_git::Origin::CommitMessage { commit } => writeln!(
             out,

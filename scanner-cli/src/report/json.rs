@@ -189,6 +189,10 @@ struct JsonLocation<'a> {
     seen: Option<JsonSeen>,
     #[serde(flatten)]
     web: Option<JsonWeb<'a>>,
+    /// Only for a finding in a git object that could not be read whole: what is wrong
+    /// with it (the finding holds what could be read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    damaged: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -360,6 +364,7 @@ fn location(hit: &Hit) -> JsonLocation<'_> {
         column: hit.finding.location.column,
         encoding: hit.finding.encoding.as_str(),
         secret_line: hit.secret_line(),
+        damaged: hit.damage.as_deref(),
         git: hit.origin.history().map(|origin| {
             let commit = commit_of(origin);
             let provenance = match origin {
