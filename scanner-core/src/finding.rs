@@ -393,7 +393,7 @@ pub enum Encoding {
     /// URL-encoded (`%2F`, `%2B`).
     #[cfg_attr(feature = "serde", serde(rename = "url-encoded"))]
     UrlEncoded,
-    /// Inside one level of base64.
+    /// Inside base64 (standard or URL-safe, one or two levels).
     #[cfg_attr(feature = "serde", serde(rename = "base64"))]
     Base64,
     /// In UTF-16 little-endian text.
@@ -402,6 +402,16 @@ pub enum Encoding {
     /// In UTF-16 big-endian text.
     #[cfg_attr(feature = "serde", serde(rename = "utf-16be"))]
     Utf16Be,
+    /// With backslash escapes of its characters (`\u0041`, `\u{41}`, `\x41`).
+    #[cfg_attr(feature = "serde", serde(rename = "escaped"))]
+    Escaped,
+    /// With HTML or XML character references (`&#x2F;`, `&#47;`, `&amp;`) or split by
+    /// inline HTML tags.
+    #[cfg_attr(feature = "serde", serde(rename = "html"))]
+    Html,
+    /// In a quoted-printable mail part (`=3D`, soft line breaks).
+    #[cfg_attr(feature = "serde", serde(rename = "quoted-printable"))]
+    QuotedPrintable,
 }
 
 impl Encoding {
@@ -414,6 +424,9 @@ impl Encoding {
             Encoding::Base64 => "base64",
             Encoding::Utf16Le => "utf-16le",
             Encoding::Utf16Be => "utf-16be",
+            Encoding::Escaped => "escaped",
+            Encoding::Html => "html",
+            Encoding::QuotedPrintable => "quoted-printable",
         }
     }
 }
