@@ -22,6 +22,9 @@ pub(crate) struct KeyCand {
     pub(crate) encoding: Encoding,
     /// The name it is assigned to, as written.
     pub(crate) label: Option<String>,
+    /// The shape of a key ID AWS cannot issue: it pairs, to mark its secret as made up,
+    /// and is never reported.
+    pub(crate) impossible: bool,
 }
 
 /// A secret candidate: a plausible secret access key.
@@ -55,17 +58,21 @@ const WORD_WINDOW_LINES: usize = 1;
 /// Key IDs in one text from which newlines are indexed for their windows.
 const INDEX_NEWLINES_FROM: usize = 16;
 
-/// The key IDs at the anchors of `text`, in anchor order.
+/// The key IDs at the anchors of `text`, in anchor order, less those that are part of a
+/// longer encoded body (see `confirm/bodies.rs`).
 pub(crate) fn keys(text: &[u8], anchors: &Anchors, patterns: &Patterns) -> Vec<KeyCand> {
+    let mut bodies = confirm::Bodies::new(text);
     anchors
         .key_ids
         .iter()
         .filter_map(|&p| patterns.key_id_at(text, p))
-        .map(|span| KeyCand {
+        .filter(|&(span, _)| !bodies.contains(span))
+        .map(|(span, impossible)| KeyCand {
             span,
             value: String::from_utf8_lossy(&text[span.start..span.end]).into_owned(),
             encoding: Encoding::Plain,
             label: label_text(text, span.start, patterns),
+            impossible,
         })
         .collect()
 }
@@ -78,6 +85,7 @@ pub(crate) fn base64_key(text: &[u8], token: Span, value: String, patterns: &Pat
         value,
         encoding: Encoding::Base64,
         label: label_text(text, token.start, patterns),
+        impossible: false,
     }
 }
 
@@ -224,6 +232,9 @@ pub(crate) fn base64_tokens(
                 literals_of(Anchor::Base64)
                     .any(|l| memchr::memmem::find(&text[s.start..s.end], l).is_some())
             };
+            // A JWT's segments are decoded by their sign, whichever way it is found; a
+            // segment may be neither a whole standard token (a `/` glued before it) nor
+            // hold `-` or `_`.
             reference::base64_tokens(text)
                 .into_iter()
                 .map(|s| token(s, anchored(s) || jwt.contains(&s) || in_container(s)))
@@ -232,6 +243,7 @@ pub(crate) fn base64_tokens(
                         .into_iter()
                         .map(|s| token(s, anchored(s) || jwt.contains(&s))),
                 )
+                .chain(jwt.iter().map(|&s| token(s, true)))
                 .collect()
         }
     };

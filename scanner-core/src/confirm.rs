@@ -17,8 +17,10 @@ use crate::error::Error;
 use crate::finding::{Encoding, Span};
 use crate::rules::{self, is_secret_char, LabelClass, LabelKind, Role, KEY_ID_LEN, SECRET_LEN};
 
+mod bodies;
 mod labels;
 
+pub(crate) use bodies::Bodies;
 pub(crate) use labels::{has_aws_context, label_before, normalize_label};
 
 /// Compiled size limit of one pattern set. The built-in patterns need a few KiB; the limit
@@ -31,7 +33,11 @@ const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 #[derive(Clone, Debug)]
 pub(crate) struct Patterns {
     key_id: Regex,
+    impossible_key_id: Regex,
     secret: Regex,
+    root_label: Regex,
+    root_comment: Regex,
+    root_header: Regex,
     labels: LabelSet,
     /// Label patterns added by the user, consulted before the built-in ones.
     user_labels: Option<LabelSet>,
@@ -137,12 +143,16 @@ impl Patterns {
         };
         let labels = LabelSet::new(specs.iter().filter_map(|s| match s.role {
             Role::Label(kind) => Some((kind, s.regex)),
-            Role::KeyId | Role::Secret => None,
+            _ => None,
         }))
         .map_err(|e| e.to_string())?;
         Ok(Patterns {
             key_id: shape(Role::KeyId)?,
+            impossible_key_id: shape(Role::ImpossibleKeyId)?,
             secret: shape(Role::Secret)?,
+            root_label: shape(Role::RootLabel)?,
+            root_comment: shape(Role::RootComment)?,
+            root_header: shape(Role::RootHeader)?,
             labels,
             user_labels: None,
         })
@@ -154,8 +164,11 @@ impl Patterns {
     }
 
     /// The key ID starting at `pos`, if it is a whole token: the `key-id` pattern, and no
-    /// letter or digit glued on either side.
-    pub(crate) fn key_id_at(&self, text: &[u8], pos: usize) -> Option<Span> {
+    /// letter or digit glued on either side. `Some((span, false))` for a key ID,
+    /// `Some((span, true))` for the shape of one that AWS cannot issue (the
+    /// `impossible-key-id` pattern: a `0`, `1`, `8` or `9` in its base32 body), which only
+    /// ever marks the secret it pairs with as made up.
+    pub(crate) fn key_id_at(&self, text: &[u8], pos: usize) -> Option<(Span, bool)> {
         let end = pos + KEY_ID_LEN;
         let cand = text.get(pos..end)?;
         // The boundary first: it is a few byte comparisons, and in source code most
@@ -168,7 +181,13 @@ impl Patterns {
         {
             return None;
         }
-        self.key_id.is_match(cand).then_some(Span::new(pos, end))
+        let span = Span::new(pos, end);
+        if self.key_id.is_match(cand) {
+            return Some((span, false));
+        }
+        self.impossible_key_id
+            .is_match(cand)
+            .then_some((span, true))
     }
 
     /// The secret a run stands for, decoding a base64-wrapped one, if it has the shape of a
@@ -183,6 +202,24 @@ impl Patterns {
             }
             _ => None,
         }
+    }
+
+    /// Whether a key's or secret's label calls it a root user's (`ROOT_AWS_ACCESS_KEY_ID`,
+    /// `aws_root_access_key`).
+    pub(crate) fn is_root_label(&self, label: &str) -> bool {
+        self.root_label
+            .is_match(rules::label_words(label).join("_").as_bytes())
+    }
+
+    /// Whether a comment calls the keys near it a root user's (`# root account keys`).
+    pub(crate) fn is_root_comment(&self, comment: &[u8]) -> bool {
+        self.root_comment.is_match(&comment.to_ascii_lowercase())
+    }
+
+    /// Whether a header row is the console's root key download's.
+    pub(crate) fn is_root_header(&self, header: &[u8]) -> bool {
+        self.root_header
+            .is_match(&header.trim_ascii().to_ascii_lowercase())
     }
 
     /// What a label names, from its letters and digits (see [`normalize_label`]): the
@@ -418,7 +455,11 @@ mod tests {
 
     #[test]
     fn key_ids_must_be_whole_tokens() {
-        let key_id_at = |text: &[u8], pos| Patterns::builtin().key_id_at(text, pos);
+        let key_id_at = |text: &[u8], pos| {
+            Patterns::builtin()
+                .key_id_at(text, pos)
+                .filter(|&(_, impossible)| !impossible)
+        };
         let k = "AKIA".to_string() + "QAAAAAAAAAAAAAA2";
         assert!(key_id_at(k.as_bytes(), 0).is_some());
         for glued in [format!("x{k}"), format!("{k}Z"), format!("{k}2")] {
@@ -463,6 +504,10 @@ mod tests {
             for &(class, text) in &spec.examples {
                 let matched = match spec.role {
                     Role::KeyId => p.key_id.is_match(text.as_bytes()),
+                    Role::ImpossibleKeyId => p.impossible_key_id.is_match(text.as_bytes()),
+                    Role::RootLabel => p.is_root_label(text),
+                    Role::RootComment => p.is_root_comment(text.as_bytes()),
+                    Role::RootHeader => p.is_root_header(text.as_bytes()),
                     Role::Secret => p.secret.is_match(text.as_bytes()),
                     Role::Label(_) => {
                         // The pattern alone, compiled as the set compiles it.

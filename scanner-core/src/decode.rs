@@ -118,9 +118,10 @@ pub(crate) fn base64url_token_around(text: &[u8], pos: usize) -> Span {
 /// Shortest base64 token that can hold a key ID (20 bytes: 27 characters unpadded).
 pub(crate) const MIN_BASE64_KEY_TOKEN: usize = 27;
 
-/// The two headers nearly every JWT starts with, `{"alg"` and `{"typ"` in base64: signs
-/// that the segments after them are base64 worth decoding, two levels deep.
-pub(crate) const JWT_SIGNS: [&[u8]; 2] = [b"eyJhbGci", b"eyJ0eXAi"];
+/// The header most JWTs start with, `{"alg"` in base64: a sign that the segments after it
+/// are base64 worth decoding, two levels deep. (`{"typ"` first is rarer, and the
+/// prefilter's literals are counted: see `prefilter.rs`.)
+pub(crate) const JWT_SIGNS: [&[u8]; 1] = [b"eyJhbGci"];
 
 /// The segments of the JWT whose header starts at `at`: header, payload (and signature),
 /// each a URL-safe base64 token, separated by dots.

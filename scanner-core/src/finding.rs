@@ -441,6 +441,10 @@ pub enum ExampleKind {
     Documentation,
     /// An obvious placeholder such as `AKIAXXXXXXXXXXXXXXXX`.
     Placeholder,
+    /// A test fixture made up by hand: a near-copy of a documentation example (a secret
+    /// that shares 32 of its 40 characters with one), or a secret paired with a key ID
+    /// that AWS cannot issue (a `0`, `1`, `8` or `9` in its body).
+    Fixture,
 }
 
 /// Facts about a credential derived offline, without contacting AWS.

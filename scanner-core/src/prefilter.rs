@@ -6,7 +6,8 @@
 //! a finding. Every finding starts from an anchor:
 //! - a key ID starts with one of its four prefixes (`AKIA`, `ASIA`, `ABIA`, `ACCA`);
 //! - a secret found without a key ID is named by a word containing `secret`, `Secret` or
-//!   `SECRET`;
+//!   `SECRET`, or carelessly by `aws_access_key` / `AWS_ACCESS_KEY` (not followed by
+//!   `_id`);
 //! - UTF-16 text holds the same anchors with NUL bytes between their letters, and so one
 //!   of [`decode::UTF16_SIGNS`];
 //! - base64 holds a key ID's prefix as one of three fixed strings, one per alignment of
@@ -39,7 +40,7 @@ pub(crate) mod reference;
 use aho_corasick::{AhoCorasick, Input, MatchKind};
 
 use crate::decode::{self, escapes, quoted_printable};
-use crate::rules::{KEY_ID_PREFIXES, SECRET_WORDS};
+use crate::rules::{self, ACCESS_KEY_WORDS, KEY_ID_PREFIXES, SECRET_WORDS};
 
 /// What an anchor is a sign of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +52,7 @@ pub(crate) enum Anchor {
     Jwt,
     Escape,
     QuotedPrintable,
+    AccessKeyWord,
 }
 
 /// Positions of anchors in one haystack, by kind, each list ascending.
@@ -63,6 +65,9 @@ pub(crate) struct Anchors {
     pub(crate) jwt: Vec<usize>,
     pub(crate) escapes: Vec<usize>,
     pub(crate) quoted_printable: Vec<usize>,
+    /// Careless names of a secret (`aws_access_key`), which open windows as `secret` words
+    /// do.
+    pub(crate) access_key_words: Vec<usize>,
 }
 
 impl Anchors {
@@ -74,6 +79,16 @@ impl Anchors {
             && self.jwt.is_empty()
             && self.escapes.is_empty()
             && self.quoted_printable.is_empty()
+            && self.access_key_words.is_empty()
+    }
+
+    /// Where values named as secrets are looked for: `secret` words and careless names, in
+    /// order.
+    pub(crate) fn name_words(&self) -> Vec<usize> {
+        let mut words = self.secret_words.clone();
+        words.extend_from_slice(&self.access_key_words);
+        words.sort_unstable();
+        words
     }
 
     fn list(&mut self, kind: Anchor) -> &mut Vec<usize> {
@@ -85,6 +100,7 @@ impl Anchors {
             Anchor::Jwt => &mut self.jwt,
             Anchor::Escape => &mut self.escapes,
             Anchor::QuotedPrintable => &mut self.quoted_printable,
+            Anchor::AccessKeyWord => &mut self.access_key_words,
         }
     }
 }
@@ -93,38 +109,38 @@ impl Anchors {
 /// `# Cost`). `literals_are_every_sign_once` checks that they are exactly the signs the
 /// rules and decoders define.
 const LITERALS: [(&[u8], Anchor); 32] = [
-    (escapes::SIGNS[2], Anchor::Escape),
-    (decode::UTF16_SIGNS[0], Anchor::Utf16),
-    (escapes::SIGNS[4], Anchor::Escape),
-    (escapes::SIGNS[3], Anchor::Escape),
-    (b"BQ0NB", Anchor::Base64),
-    (SECRET_WORDS[1], Anchor::SecretWord),
-    (KEY_ID_PREFIXES[3], Anchor::KeyId),
-    (b"QUNDQ", Anchor::Base64),
-    (escapes::SIGNS[5], Anchor::Escape),
-    (decode::JWT_SIGNS[1], Anchor::Jwt),
-    (b"BQklB", Anchor::Base64),
-    (quoted_printable::SIGNS[0], Anchor::QuotedPrintable),
-    (b"QUtJQ", Anchor::Base64),
-    (SECRET_WORDS[0], Anchor::SecretWord),
-    (KEY_ID_PREFIXES[2], Anchor::KeyId),
-    (b"QVNJQ", Anchor::Base64),
     (b"FDQ0", Anchor::Base64),
-    (decode::JWT_SIGNS[0], Anchor::Jwt),
-    (b"BS0lB", Anchor::Base64),
-    (b"FLSU", Anchor::Base64),
-    (b"BU0lB", Anchor::Base64),
-    (SECRET_WORDS[2], Anchor::SecretWord),
-    (decode::UTF16_SIGNS[3], Anchor::Utf16),
-    (KEY_ID_PREFIXES[1], Anchor::KeyId),
-    (escapes::SIGNS[1], Anchor::Escape),
-    (escapes::SIGNS[0], Anchor::Escape),
     (b"FTSU", Anchor::Base64),
+    (b"BQklB", Anchor::Base64),
+    (b"BU0lB", Anchor::Base64),
+    (escapes::SIGNS[3], Anchor::Escape),
+    (SECRET_WORDS[1], Anchor::SecretWord),
+    (ACCESS_KEY_WORDS[1], Anchor::AccessKeyWord),
+    (decode::UTF16_SIGNS[3], Anchor::Utf16),
+    (escapes::SIGNS[1], Anchor::Escape),
+    (b"FLSU", Anchor::Base64),
+    (b"QUtJQ", Anchor::Base64),
+    (b"BS0lB", Anchor::Base64),
+    (KEY_ID_PREFIXES[2], Anchor::KeyId),
+    (SECRET_WORDS[2], Anchor::SecretWord),
+    (b"QVNJQ", Anchor::Base64),
+    (KEY_ID_PREFIXES[1], Anchor::KeyId),
+    (escapes::SIGNS[2], Anchor::Escape),
     (b"FCSU", Anchor::Base64),
-    (b"QUJJQ", Anchor::Base64),
-    (decode::UTF16_SIGNS[2], Anchor::Utf16),
-    (decode::UTF16_SIGNS[1], Anchor::Utf16),
+    (escapes::SIGNS[0], Anchor::Escape),
+    (decode::UTF16_SIGNS[0], Anchor::Utf16),
     (KEY_ID_PREFIXES[0], Anchor::KeyId),
+    (decode::UTF16_SIGNS[2], Anchor::Utf16),
+    (b"QUJJQ", Anchor::Base64),
+    (KEY_ID_PREFIXES[3], Anchor::KeyId),
+    (escapes::SIGNS[4], Anchor::Escape),
+    (decode::UTF16_SIGNS[1], Anchor::Utf16),
+    (b"BQ0NB", Anchor::Base64),
+    (decode::JWT_SIGNS[0], Anchor::Jwt),
+    (quoted_printable::SIGNS[0], Anchor::QuotedPrintable),
+    (SECRET_WORDS[0], Anchor::SecretWord),
+    (ACCESS_KEY_WORDS[0], Anchor::AccessKeyWord),
+    (b"QUNDQ", Anchor::Base64),
 ];
 
 #[derive(Clone, Debug)]
@@ -148,9 +164,10 @@ impl AnchorFinder {
         let mut anchors = Anchors::default();
         let mut at = 0;
         while let Some(m) = self.ac.find(Input::new(haystack).span(at..haystack.len())) {
-            anchors
-                .list(self.kinds[m.pattern().as_usize()])
-                .push(m.start());
+            let kind = self.kinds[m.pattern().as_usize()];
+            if kind != Anchor::AccessKeyWord || rules::access_key_word_at(haystack, m.start()) {
+                anchors.list(kind).push(m.start());
+            }
             // Restart just after the match start, not its end: anchors may overlap
             // ("ASIAKIA..."), and the contract is to report every start.
             at = m.start() + 1;
@@ -242,6 +259,11 @@ mod tests {
             quoted_printable::SIGNS
                 .iter()
                 .map(|w| (w.to_vec(), Anchor::QuotedPrintable)),
+        );
+        want.extend(
+            ACCESS_KEY_WORDS
+                .iter()
+                .map(|w| (w.to_vec(), Anchor::AccessKeyWord)),
         );
         let mut got: Vec<(Vec<u8>, Anchor)> =
             LITERALS.iter().map(|&(p, k)| (p.to_vec(), k)).collect();

@@ -353,18 +353,19 @@ impl Scanner {
         let patterns = &self.inner.patterns;
         let mut keys = candidates::keys(text, anchors, patterns);
         self.scan_base64_tokens(text, anchors, level, &mut keys, out);
-        if keys.is_empty() && anchors.secret_words.is_empty() {
+        if keys.is_empty() && anchors.secret_words.is_empty() && anchors.access_key_words.is_empty()
+        {
             return;
         }
         keys.sort_by_key(|k| k.span);
         keys.dedup_by(|a, b| a.span == b.span && a.value == b.value);
 
-        let secrets = candidates::secrets(text, &keys, &anchors.secret_words, patterns);
+        let secrets = candidates::secrets(text, &keys, &anchors.name_words(), patterns);
         if keys.is_empty() && secrets.secrets.is_empty() {
             return;
         }
         let honour_allow = self.inner.allow_comments == AllowComments::Honour;
-        assemble::raw_findings(text, &keys, &secrets, honour_allow, out);
+        assemble::raw_findings(text, &keys, &secrets, patterns, honour_allow, out);
     }
 
     /// Decodes the base64 tokens that may hold a key ID and scans each as a text of its

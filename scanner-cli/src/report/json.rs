@@ -18,7 +18,7 @@
 //!       "session_token": "..." | null,         // only with --show-secrets
 //!       "has_session_token": true | false,
 //!       "canary": bool, "likely_root": bool, "own_account": bool,
-//!       "example": "documentation" | "placeholder" | null,
+//!       "example": "documentation" | "placeholder" | "fixture" | null,
 //!       "verification": null | {          // with --verify: what AWS STS answered
 //!           "status": "active" | "inactive" | "inconclusive" | "skipped",
 //!           "arn": "..." | null, "account": "..." | null, "user_id": "..." | null,
@@ -29,7 +29,8 @@
 //!       "locations": [                  // sorted: files first, then by repository, path, line
 //!         { "path": "..." | null,       // file; in history, the path in the introducing commit
 //!           "line": 1, "column": 1,     // in the file, blob or message
-//!           "encoding": "plain" | "json-escaped" | "url-encoded" | "base64" | "utf-16le" | "utf-16be",
+//!           "encoding": "plain" | "json-escaped" | "url-encoded" | "base64" | "utf-16le" | "utf-16be"
+//!                     | "escaped" | "html" | "quoted-printable",
 //!           "secret_line": 3 | null,
 //!           // only for findings in a repository's history:
 //!           "repository": "...",
@@ -218,6 +219,7 @@ pub(super) fn finding(c: &Credential, secrets: SecretDisplay) -> JsonFinding<'_>
         own_account: c.facts.own_account,
         example: c.facts.example.map(|e| match e {
             scanner_core::ExampleKind::Documentation => "documentation",
+            scanner_core::ExampleKind::Fixture => "fixture",
             _ => "placeholder",
         }),
         verification: c.verification.as_ref().map(|v| JsonVerification {

@@ -7,9 +7,9 @@
 use super::{literals_of, Anchor, Anchors};
 use crate::decode::{self, Utf16Region};
 use crate::finding::Span;
-use crate::rules::{KEY_ID_PREFIXES, SECRET_WORDS};
+use crate::rules::{self, KEY_ID_PREFIXES, SECRET_WORDS};
 
-/// Key ID and `secret` word anchors, and the signs of the decoders defined by theirs
+/// Key ID, `secret` word and careless-name anchors, and the signs of the decoders defined by theirs
 /// (JWT headers, escapes, quoted-printable parts), found by looking at every position. The
 /// UTF-16 and base64 anchors are not needed: the exhaustive path decodes every region and
 /// token instead.
@@ -28,6 +28,9 @@ pub(crate) fn anchors(text: &[u8]) -> Anchors {
         }
         if SECRET_WORDS.iter().any(|w| rest.starts_with(w)) {
             a.secret_words.push(i);
+        }
+        if rules::access_key_word_at(text, i) {
+            a.access_key_words.push(i);
         }
         for (list, signs) in [
             (&mut a.jwt, &jwt),
