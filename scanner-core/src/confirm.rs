@@ -185,9 +185,12 @@ impl Patterns {
         if self.key_id.is_match(cand) {
             return Some((span, false));
         }
-        self.impossible_key_id
-            .is_match(cand)
-            .then_some((span, true))
+        // Most rejected candidates are short or glued, not made up: look for the digits
+        // base32 lacks before asking the pattern.
+        let digit_outside_base32 = cand[4..]
+            .iter()
+            .any(|b| matches!(b, b'0' | b'1' | b'8' | b'9'));
+        (digit_outside_base32 && self.impossible_key_id.is_match(cand)).then_some((span, true))
     }
 
     /// The secret a run stands for, decoding a base64-wrapped one, if it has the shape of a
@@ -207,13 +210,15 @@ impl Patterns {
     /// Whether a key's or secret's label calls it a root user's (`ROOT_AWS_ACCESS_KEY_ID`,
     /// `aws_root_access_key`).
     pub(crate) fn is_root_label(&self, label: &str) -> bool {
-        self.root_label
-            .is_match(rules::label_words(label).join("_").as_bytes())
+        contains_root(label.as_bytes())
+            && self
+                .root_label
+                .is_match(rules::label_words(label).join("_").as_bytes())
     }
 
     /// Whether a comment calls the keys near it a root user's (`# root account keys`).
     pub(crate) fn is_root_comment(&self, comment: &[u8]) -> bool {
-        self.root_comment.is_match(&comment.to_ascii_lowercase())
+        contains_root(comment) && self.root_comment.is_match(&comment.to_ascii_lowercase())
     }
 
     /// Whether a header row is the console's root key download's.
@@ -233,6 +238,14 @@ impl Patterns {
             .or_else(|| self.labels.classify(&norm));
         LabelClass::from(kind)
     }
+}
+
+/// Whether `text` holds "root" in any case: what every root hint holds, checked before
+/// the hint's pattern.
+pub(crate) fn contains_root(text: &[u8]) -> bool {
+    text.windows(4).any(|w| {
+        (w[0] | 0x20) == b'r' && (w[1] | 0x20) == b'o' && (w[2] | 0x20) == b'o' && (w[3] | 0x20) == b't'
+    })
 }
 
 /// Whether the byte before `pos` ends a token: start of input, a non-alphanumeric byte, or
@@ -285,11 +298,22 @@ pub(crate) struct Run {
 /// when a JSON document sits inside a JSON string: `\\\/`), `\u002F`, `\u{2F}`,
 /// `\x2F`, URL encoding (`%2F`, twice: `%252F`), and character references (`&#x2F;`,
 /// `&#47;`, `&sol;`, `&plus;`).
+#[inline]
 fn secret_char_at(text: &[u8], i: usize) -> Option<(u8, usize, Encoding)> {
     let b = text[i];
     if is_secret_char(b) {
         return Some((b, 1, Encoding::Plain));
     }
+    if !matches!(b, b'\\' | b'%' | b'&') {
+        return None;
+    }
+    escaped_secret_char(text, i)
+}
+
+/// [`secret_char_at`] for a byte that starts an escape.
+#[inline(never)]
+fn escaped_secret_char(text: &[u8], i: usize) -> Option<(u8, usize, Encoding)> {
+    let b = text[i];
     let rest = &text[i..];
     match b {
         b'\\' => {

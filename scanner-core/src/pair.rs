@@ -54,40 +54,38 @@ impl Gap {
         if start < end || start - end > MAX_GAP {
             return Gap::Other;
         }
-        // Punctuation without white space, quotes and backslashes (JSON in a string).
-        let mut rest: Vec<u8> = text[end..start]
+        // Punctuation, less white space, quotes and backslashes (JSON in a string), read
+        // as: `]`? `,`? NAME? (`:` | `=` | `,`)? `[`? `-`?
+        let mut bytes = text[end..start]
             .iter()
             .copied()
-            .filter(|b| {
-                !matches!(
-                    b,
-                    b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\'' | b'`' | b'\\'
-                )
-            })
-            .collect();
-        if matches!(&rest[..], b"" | b"," | b"-" | b";" | b"|") {
-            return Gap::Element;
+            .filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\'' | b'`' | b'\\'))
+            .peekable();
+        let mut take = |want: fn(u8) -> bool| bytes.next_if(|&b| want(b)).is_some();
+        let closed = take(|b| b == b']');
+        let comma = take(|b| b == b',');
+        let mut name = 0;
+        while take(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) {
+            name += 1;
         }
-        // `]` `,`? NAME (`:` | `=` | `,`) `[`? `-`?
-        if rest.last() == Some(&b'-') || rest.last() == Some(&b'[') {
-            rest.pop();
+        let sep = take(|b| matches!(b, b':' | b'=' | b','));
+        let opened = take(|b| b == b'[');
+        let item = take(|b| b == b'-');
+        let more = take(|b| matches!(b, b';' | b'|'));
+        if bytes.next().is_some() {
+            return Gap::Other;
         }
-        let mut r = &rest[..];
-        if let [b']', tail @ ..] = r {
-            r = tail;
-        }
-        if let [b',', tail @ ..] = r {
-            r = tail;
-        }
-        match r {
-            [name @ .., b':' | b'=' | b',']
-                if !name.is_empty()
-                    && name
-                        .iter()
-                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) =>
-            {
-                Gap::Sibling
+        match (closed, comma, name, sep, opened, item, more) {
+            // Nothing, or one separator: the next element.
+            (false, false, 0, false, false, false, false)
+            | (false, true, 0, false, false, false, false)
+            | (false, false, 0, false, false, true, false)
+            | (false, false, 0, false, false, false, true) => Gap::Element,
+            // A YAML item marker read as a name (`-`) is still an element.
+            (false, false, 1, false, false, false, false) if text[end..start].contains(&b'-') => {
+                Gap::Element
             }
+            (_, _, n, true, _, _, false) if n > 0 => Gap::Sibling,
             _ => Gap::Other,
         }
     }

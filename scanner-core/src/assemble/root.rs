@@ -90,10 +90,29 @@ fn root_section(line: &[u8]) -> bool {
 /// A comment calling the keys a root user's: on one of the lines just above the key (up to
 /// a blank line), or after the key on its line.
 fn comment_above(text: &[u8], key: Span, patterns: &Patterns) -> bool {
+    let floor = key.start.saturating_sub(COMMENT_REACH);
     let ceil = (key.end + TRAILING_REACH).min(text.len());
     let rest = &text[key.end..ceil];
     let line_end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
     let trailing = &rest[..line_end];
+    // Nearly always there is no "root" around at all: look for it in the lines that count
+    // before reading them as comments.
+    let mut above = key.start;
+    for _ in 0..=COMMENT_LINES {
+        match memchr::memrchr(b'\n', &text[floor..above.saturating_sub(1).max(floor)]) {
+            Some(n) => above = floor + n + 1,
+            None => {
+                above = floor;
+                break;
+            }
+        }
+    }
+    let root = |t: &[u8]| {
+        memchr::memmem::find(t, b"oot").is_some() || memchr::memmem::find(t, b"OOT").is_some()
+    };
+    if !root(&text[above..key.end + line_end]) {
+        return false;
+    }
     for marker in [&b" #"[..], b"//", b"<!--"] {
         if let Some(at) = memchr::memmem::find(trailing, marker) {
             if patterns.is_root_comment(&trailing[at + marker.len()..]) {
@@ -104,7 +123,6 @@ fn comment_above(text: &[u8], key: Span, patterns: &Patterns) -> bool {
     let Some(mut end) = line_start(text, key.start, COMMENT_REACH) else {
         return false;
     };
-    let floor = key.start.saturating_sub(COMMENT_REACH);
     for _ in 0..COMMENT_LINES {
         if end == 0 || end - 1 < floor {
             return false;

@@ -174,10 +174,17 @@ fn after_data_uri(text: &[u8], run: Span) -> bool {
     text[..run.start].ends_with(b";base64,")
 }
 
-/// The line holding `pos`, trimmed of its indentation and line break, and its indentation.
+/// Longest line of a wrapped block read.
+const MAX_WRAPPED_LINE: usize = 1024;
+
+/// The line holding `pos`, trimmed of its indentation and line break, and its indentation;
+/// a line longer than [`MAX_WRAPPED_LINE`] around `pos` is cut there (it is no wrapped
+/// line).
 fn trimmed_line(text: &[u8], pos: usize) -> (Span, usize) {
-    let start = memchr::memrchr(b'\n', &text[..pos]).map_or(0, |n| n + 1);
-    let end = memchr::memchr(b'\n', &text[pos..]).map_or(text.len(), |n| pos + n);
+    let floor = pos.saturating_sub(MAX_WRAPPED_LINE);
+    let ceil = (pos + MAX_WRAPPED_LINE).min(text.len());
+    let start = memchr::memrchr(b'\n', &text[floor..pos]).map_or(floor, |n| floor + n + 1);
+    let end = memchr::memchr(b'\n', &text[pos..ceil]).map_or(ceil, |n| pos + n);
     let mut s = start;
     while s < end && matches!(text[s], b' ' | b'\t') {
         s += 1;
@@ -201,6 +208,21 @@ fn is_wrapped_line(text: &[u8], line: Span) -> bool {
 /// base64 alone and holds more than the key ID, and a neighbouring line at the same
 /// indentation is a full line of the block.
 fn in_wrapped_block(text: &[u8], key: Span, run: Span) -> bool {
+    // The run must fill its line (indentation and padding aside): looked at around the run
+    // first, so that a long line is never read once per key on it.
+    let mut s = run.start;
+    while s > 0 && run.start - s < 64 && matches!(text[s - 1], b' ' | b'\t') {
+        s -= 1;
+    }
+    let mut e = run.end;
+    while e < text.len() && e - run.end < 2 && text[e] == b'=' {
+        e += 1;
+    }
+    let starts_line = s == 0 || text[s - 1] == b'\n';
+    let ends_line = matches!(text.get(e), None | Some(b'\n' | b'\r'));
+    if !starts_line || !ends_line {
+        return false;
+    }
     let (line, indent) = trimmed_line(text, key.start);
     let body = &text[line.start..line.end];
     let unpadded = body.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);

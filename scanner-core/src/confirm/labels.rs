@@ -166,7 +166,13 @@ const NAME_WORDS: [&[u8]; 7] = [
 /// before it (`"Name": "NAME", "Value": ...`, `- name: NAME` on the line above,
 /// `key="NAME" value=...`).
 fn pair_name(text: &[u8], label: Label) -> Option<Label> {
-    let word = normalize_label(&text[label.span.start..label.span.end]);
+    let name = &text[label.span.start..label.span.end];
+    // Every value word ends in "value" and is short: most labels are neither.
+    if name.len() > 16 || name.len() < 5 || !name[name.len() - 5..].eq_ignore_ascii_case(b"value")
+    {
+        return None;
+    }
+    let word = normalize_label(name);
     if !VALUE_WORDS.contains(&&word[..]) {
         return None;
     }
