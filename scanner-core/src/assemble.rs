@@ -4,14 +4,16 @@
 //! allows; raw findings of every text of an input then become [`Finding`]s with facts,
 //! severity, fingerprint and location.
 
-use std::collections::HashMap;
+mod root;
+
+use std::collections::{HashMap, HashSet};
 
 use crate::candidates::{KeyCand, SecretCand, Secrets, KEY_WINDOW_LINES};
-use crate::confirm;
+use crate::confirm::{self, Patterns};
 use crate::enrich::{self, Accounts};
-use crate::finding::{Encoding, Finding, Fingerprint, KeyId, Kind, Secret, Span};
+use crate::finding::{Encoding, ExampleKind, Finding, Fingerprint, KeyId, Kind, Secret, Span};
 use crate::lines::{self, LineCounter, Locator};
-use crate::pair::{self, Item, Structure};
+use crate::pair::{self, Gap, Item, Structure};
 use crate::rules::{label_qualifier, LabelClass};
 use crate::scanner::{ExamplePolicy, ALLOW_MARKER};
 
@@ -26,6 +28,8 @@ pub(crate) struct Raw {
     pub(crate) token: Option<String>,
     pub(crate) encoding: Encoding,
     pub(crate) likely_root: bool,
+    /// A secret paired with a key ID AWS cannot issue: a made-up fixture.
+    pub(crate) fixture: bool,
     /// Other plausible secrets near the key of a pair, nearest first.
     pub(crate) other_secrets: Vec<String>,
 }
@@ -62,6 +66,8 @@ enum Src {
 struct Layout {
     /// Items in position order, keys first on ties.
     items: Vec<Item>,
+    /// What separates each item from the next (one fewer than items).
+    gaps: Vec<Gap>,
     /// Where each item came from.
     src: Vec<Src>,
     key_line: Vec<usize>,
@@ -70,25 +76,25 @@ struct Layout {
 
 impl Layout {
     fn new(text: &[u8], keys: &[KeyCand], secrets: &[SecretCand]) -> Layout {
-        let mut order: Vec<(usize, Src)> = keys
+        let mut order: Vec<(Span, Src)> = keys
             .iter()
             .enumerate()
-            .map(|(i, k)| (k.span.start, Src::Key(i)))
+            .map(|(i, k)| (k.span, Src::Key(i)))
             .chain(
                 secrets
                     .iter()
                     .enumerate()
-                    .map(|(i, s)| (s.span.start, Src::Secret(i))),
+                    .map(|(i, s)| (s.span, Src::Secret(i))),
             )
             .collect();
-        order.sort_by_key(|&(pos, src)| (pos, matches!(src, Src::Secret(_))));
+        order.sort_by_key(|&(span, src)| (span.start, matches!(src, Src::Secret(_))));
         let mut line_of = LineCounter::new(text);
         let mut key_line = vec![0; keys.len()];
         let mut secret_line = vec![0; secrets.len()];
         let items = order
             .iter()
-            .map(|&(pos, src)| {
-                let line = line_of.line(pos);
+            .map(|&(span, src)| {
+                let line = line_of.line(span.start);
                 let (is_key, label, class) = match src {
                     Src::Key(i) => {
                         key_line[i] = line;
@@ -100,7 +106,7 @@ impl Layout {
                     }
                 };
                 Item {
-                    pos,
+                    pos: span.start,
                     line,
                     is_key,
                     label: class,
@@ -108,8 +114,13 @@ impl Layout {
                 }
             })
             .collect();
+        let gaps = order
+            .windows(2)
+            .map(|w| Gap::between(text, w[0].0.end, w[1].0.start))
+            .collect();
         Layout {
             items,
+            gaps,
             src: order.into_iter().map(|(_, src)| src).collect(),
             key_line,
             secret_line,
@@ -140,14 +151,18 @@ impl<'a> Pairing<'a> {
             secret_for_key: HashMap::new(),
             key_for_secret: HashMap::new(),
         };
-        for (ki, si) in pair::pair(&layout.items, structure) {
+        for (ki, si) in pair::pair(&layout.items, &layout.gaps, structure) {
             let (Src::Key(k), Src::Secret(s)) = (layout.src[ki], layout.src[si]) else {
-                unreachable!("pair() returns (key, secret)");
+                debug_assert!(false, "pair() returns (key, secret)");
+                continue;
             };
             p.key_paired[k] = Some(s);
             p.secret_paired[s] = true;
-            p.secret_for_key.entry(&keys[k].value).or_insert(s);
-            p.key_for_secret.entry(&secrets[s].value).or_insert(k);
+            // A made-up key ID gives its secret no identity to repeat.
+            if !keys[k].impossible {
+                p.secret_for_key.entry(&keys[k].value).or_insert(s);
+                p.key_for_secret.entry(&secrets[s].value).or_insert(k);
+            }
         }
         p
     }
@@ -158,18 +173,21 @@ impl<'a> Pairing<'a> {
 struct Alternatives<'a> {
     secrets: &'a [SecretCand],
     secret_line: &'a [usize],
-    /// Only unpaired secrets can be alternatives; sorted by line, so that each key looks at
-    /// its neighbourhood alone (a dump of many pairs stays linear).
-    unpaired: Vec<(usize, usize)>,
+    /// Only unpaired secrets can be alternatives, by position, so that each key looks at
+    /// its neighbourhood alone (a dump of many pairs, one long line of them, stays linear).
+    unpaired: Vec<usize>,
 }
+
+/// How far in bytes an alternative may be from its key, as a secret from the key it pairs
+/// with.
+const ALTERNATIVE_BYTES: usize = 16 * 1024;
 
 impl<'a> Alternatives<'a> {
     fn new(secrets: &'a [SecretCand], layout: &'a Layout, pairing: &Pairing) -> Alternatives<'a> {
-        let mut unpaired: Vec<(usize, usize)> = (0..secrets.len())
+        let mut unpaired: Vec<usize> = (0..secrets.len())
             .filter(|&j| !pairing.secret_paired[j])
-            .map(|j| (layout.secret_line[j], j))
             .collect();
-        unpaired.sort_unstable();
+        unpaired.sort_unstable_by_key(|&j| secrets[j].span.start);
         Alternatives {
             secrets,
             secret_line: &layout.secret_line,
@@ -177,16 +195,16 @@ impl<'a> Alternatives<'a> {
         }
     }
 
-    /// The alternatives for a key on `line` paired with secret `chosen`.
-    fn for_key(&self, line: usize, chosen: usize) -> Vec<String> {
+    /// The alternatives for a key at `pos` on `line` paired with secret `chosen`.
+    fn for_key(&self, pos: usize, line: usize, chosen: usize) -> Vec<String> {
         let secrets = self.secrets;
         let from = self
             .unpaired
-            .partition_point(|&(l, _)| l + ALTERNATIVE_LINES_LABELLED < line);
+            .partition_point(|&j| secrets[j].span.start + ALTERNATIVE_BYTES < pos);
         let mut near: Vec<(usize, usize)> = self.unpaired[from..]
             .iter()
-            .take_while(|&&(l, _)| l <= line + ALTERNATIVE_LINES_LABELLED)
-            .map(|&(_, j)| j)
+            .take_while(|&&j| secrets[j].span.start <= pos + ALTERNATIVE_BYTES)
+            .copied()
             .filter(|&j| secrets[j].value != secrets[chosen].value)
             .filter_map(|j| {
                 let d = self.secret_line[j].abs_diff(line);
@@ -210,6 +228,7 @@ pub(crate) fn raw_findings(
     text: &[u8],
     keys: &[KeyCand],
     found: &Secrets,
+    patterns: &Patterns,
     honour_allow: bool,
     out: &mut Vec<Raw>,
 ) {
@@ -218,6 +237,7 @@ pub(crate) fn raw_findings(
         text,
         honour: honour_allow,
         out,
+        last_line: None,
     };
     let layout = Layout::new(text, keys, secrets);
     // Structure matters only between candidates close enough to pair, which share a
@@ -226,8 +246,29 @@ pub(crate) fn raw_findings(
     let pairing = Pairing::new(&layout, &structure, keys, secrets);
     let token_for_key = assign_tokens(text, keys, &found.tokens, &structure);
     let alternatives = Alternatives::new(secrets, &layout, &pairing);
+    // Secrets paired with a made-up key ID, wherever else they appear.
+    let mut fixtures: HashSet<&str> = HashSet::new();
 
     for (k, key) in keys.iter().enumerate() {
+        if key.impossible {
+            // Never reported itself; the secret it pairs with is a fixture.
+            if let Some(s) = pairing.key_paired[k] {
+                fixtures.insert(&secrets[s].value);
+                out.push(Raw {
+                    kind: Kind::SecretKey,
+                    key: None,
+                    key_span: None,
+                    secret: Some(secrets[s].value.clone()),
+                    secret_span: Some(secrets[s].span),
+                    token: None,
+                    encoding: secrets[s].encoding,
+                    likely_root: false,
+                    fixture: true,
+                    other_secrets: Vec::new(),
+                });
+            }
+            continue;
+        }
         let token = token_for_key.get(key.value.as_str()).cloned();
         let secret = pairing.key_paired[k]
             .or_else(|| pairing.secret_for_key.get(key.value.as_str()).copied());
@@ -237,12 +278,12 @@ pub(crate) fn raw_findings(
                 Some(secrets[s].value.clone()),
                 Some(secrets[s].span),
                 combine(key.encoding, secrets[s].encoding),
-                is_root(key, &secrets[s]),
+                root::is_root(text, key, &secrets[s], patterns),
             ),
             None => (Kind::KeyId, None, None, key.encoding, false),
         };
         let other_secrets = match pairing.key_paired[k] {
-            Some(chosen) => alternatives.for_key(layout.key_line[k], chosen),
+            Some(chosen) => alternatives.for_key(key.span.start, layout.key_line[k], chosen),
             None => Vec::new(),
         };
         out.push(Raw {
@@ -254,6 +295,7 @@ pub(crate) fn raw_findings(
             token,
             encoding,
             likely_root,
+            fixture: false,
             other_secrets,
         });
     }
@@ -272,16 +314,18 @@ pub(crate) fn raw_findings(
                 token: token_for_key.get(keys[k].value.as_str()).cloned(),
                 encoding: secret.encoding,
                 likely_root: false,
+                fixture: false,
                 other_secrets: Vec::new(),
             });
             continue;
         }
+        let fixture = fixtures.contains(secret.value.as_str());
         let named = match secret.class {
             Some(LabelClass::AwsSecret) => true,
             Some(LabelClass::Secret) => confirm::has_aws_context(text, secret.span.start, 10),
             _ => false,
         };
-        if named {
+        if named || fixture {
             out.push(Raw {
                 kind: Kind::SecretKey,
                 key: None,
@@ -291,20 +335,11 @@ pub(crate) fn raw_findings(
                 token: None,
                 encoding: secret.encoding,
                 likely_root: false,
+                fixture,
                 other_secrets: Vec::new(),
             });
         }
     }
-}
-
-/// The console's root-user key download (`rootkey.csv`) names its two values so.
-fn is_root(k: &KeyCand, s: &SecretCand) -> bool {
-    k.label
-        .as_deref()
-        .is_some_and(|l| l.ends_with("AWSAccessKeyId"))
-        && s.label
-            .as_deref()
-            .is_some_and(|l| l.ends_with("AWSSecretKey"))
 }
 
 /// Drops findings with a `leakscan:allow` comment on the line of their key ID or secret.
@@ -312,6 +347,9 @@ struct AllowFilter<'a> {
     text: &'a [u8],
     honour: bool,
     out: &'a mut Vec<Raw>,
+    /// The last line looked at and whether it allows: findings come mostly in position
+    /// order, and many on one long line must not each read the whole line.
+    last_line: Option<(Span, bool)>,
 }
 
 impl AllowFilter<'_> {
@@ -321,19 +359,33 @@ impl AllowFilter<'_> {
         }
     }
 
-    fn allowed(&self, span: Option<Span>) -> bool {
-        self.honour && span.is_some_and(|s| line_allows(self.text, s.start))
+    fn allowed(&mut self, span: Option<Span>) -> bool {
+        let Some(pos) = span.map(|s| s.start).filter(|_| self.honour) else {
+            return false;
+        };
+        if let Some((line, allows)) = self.last_line {
+            if line.start <= pos && pos <= line.end {
+                return allows;
+            }
+        }
+        let line = lines::line_around(self.text, pos);
+        let allows = line_allows(self.text, line);
+        self.last_line = Some((line, allows));
+        allows
     }
 }
 
-/// Whether the line holding `pos` carries [`ALLOW_MARKER`].
-fn line_allows(text: &[u8], pos: usize) -> bool {
-    let line = lines::line_around(text, pos);
+/// Whether `line` carries [`ALLOW_MARKER`].
+fn line_allows(text: &[u8], line: Span) -> bool {
     memchr::memmem::find(&text[line.start..line.end], ALLOW_MARKER.as_bytes()).is_some()
 }
 
+/// How far in bytes a session token may be from its key.
+const TOKEN_BYTES: usize = 16 * 1024;
+
 /// Attaches each session token to the nearest temporary (`ASIA`) key ID before or after it
-/// with no INI section between them.
+/// in the same record: no INI section between them, and no boundary between two records of
+/// a JSON list (`}, {`: the next CloudTrail record's token is not this one's).
 fn assign_tokens(
     text: &[u8],
     keys: &[KeyCand],
@@ -345,22 +397,31 @@ fn assign_tokens(
         return HashMap::new();
     }
     let mut lines = LineCounter::new(text);
-    let key_lines: Vec<usize> = keys.iter().map(|k| lines.line(k.span.start)).collect();
+    // Temporary keys by position, with their lines.
+    let mut temporary: Vec<&KeyCand> = keys
+        .iter()
+        .filter(|k| k.value.starts_with("ASIA") && !k.impossible)
+        .collect();
+    temporary.sort_by_key(|k| k.span.start);
+    let temporary: Vec<(usize, &KeyCand)> = temporary
+        .into_iter()
+        .map(|k| (lines.line(k.span.start), k))
+        .collect();
     for (span, value) in tokens {
         let tline = lines.line(span.start);
-        let best = keys
+        let from = temporary.partition_point(|(_, k)| k.span.start + TOKEN_BYTES < span.start);
+        let best = temporary[from..]
             .iter()
-            .zip(&key_lines)
-            .filter(|(k, _)| k.value.starts_with("ASIA"))
-            .filter(|(k, _)| {
+            .take_while(|(_, k)| k.span.start <= span.start + TOKEN_BYTES)
+            .filter(|(_, k)| {
                 let (a, b) = if k.span.start < span.start {
                     (k.span.start, span.start)
                 } else {
                     (span.start, k.span.start)
                 };
-                !structure.section_between(a, b)
+                !structure.section_between(a, b) && !structure.record_break_between(a, b)
             })
-            .map(|(k, &l)| (l.abs_diff(tline), k))
+            .map(|&(l, k)| (l.abs_diff(tline), k))
             .filter(|&(d, _)| d <= KEY_WINDOW_LINES)
             .min_by_key(|&(d, k)| (d, k.span.start));
         if let Some((d, k)) = best {
@@ -403,7 +464,10 @@ pub(crate) fn findings(
     for raw in raws {
         let key_id = raw.key.clone().map(KeyId::new_unchecked);
         let secret = raw.secret.clone().map(Secret::new);
-        let facts = enrich::facts(key_id.as_ref(), secret.as_ref(), raw.likely_root, accounts);
+        let mut facts = enrich::facts(key_id.as_ref(), secret.as_ref(), raw.likely_root, accounts);
+        if raw.fixture {
+            facts.example = Some(ExampleKind::Fixture);
+        }
         if facts.example.is_some() && examples == ExamplePolicy::Suppress {
             continue;
         }
@@ -444,10 +508,11 @@ mod tests {
     #[test]
     fn an_allow_comment_allows_its_own_line_only() {
         let text = b"a = 1\nb = 2 # leakscan:allow\nc = 3";
-        assert!(!line_allows(text, 2));
-        assert!(line_allows(text, 6));
-        assert!(line_allows(text, 10));
-        assert!(!line_allows(text, text.len() - 1));
+        let allows = |pos| line_allows(text, lines::line_around(text, pos));
+        assert!(!allows(2));
+        assert!(allows(6));
+        assert!(allows(10));
+        assert!(!allows(text.len() - 1));
     }
 
     #[test]

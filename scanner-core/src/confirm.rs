@@ -17,6 +17,12 @@ use crate::error::Error;
 use crate::finding::{Encoding, Span};
 use crate::rules::{self, is_secret_char, LabelClass, LabelKind, Role, KEY_ID_LEN, SECRET_LEN};
 
+mod bodies;
+mod labels;
+
+pub(crate) use bodies::Bodies;
+pub(crate) use labels::{has_aws_context, label_before, normalize_label};
+
 /// Compiled size limit of one pattern set. The built-in patterns need a few KiB; the limit
 /// bounds what a user's label patterns may cost.
 const PATTERN_SIZE_LIMIT: usize = 1 << 20;
@@ -27,7 +33,11 @@ const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 #[derive(Clone, Debug)]
 pub(crate) struct Patterns {
     key_id: Regex,
+    impossible_key_id: Regex,
     secret: Regex,
+    root_label: Regex,
+    root_comment: Regex,
+    root_header: Regex,
     labels: LabelSet,
     /// Label patterns added by the user, consulted before the built-in ones.
     user_labels: Option<LabelSet>,
@@ -133,12 +143,16 @@ impl Patterns {
         };
         let labels = LabelSet::new(specs.iter().filter_map(|s| match s.role {
             Role::Label(kind) => Some((kind, s.regex)),
-            Role::KeyId | Role::Secret => None,
+            _ => None,
         }))
         .map_err(|e| e.to_string())?;
         Ok(Patterns {
             key_id: shape(Role::KeyId)?,
+            impossible_key_id: shape(Role::ImpossibleKeyId)?,
             secret: shape(Role::Secret)?,
+            root_label: shape(Role::RootLabel)?,
+            root_comment: shape(Role::RootComment)?,
+            root_header: shape(Role::RootHeader)?,
             labels,
             user_labels: None,
         })
@@ -150,8 +164,11 @@ impl Patterns {
     }
 
     /// The key ID starting at `pos`, if it is a whole token: the `key-id` pattern, and no
-    /// letter or digit glued on either side.
-    pub(crate) fn key_id_at(&self, text: &[u8], pos: usize) -> Option<Span> {
+    /// letter or digit glued on either side. `Some((span, false))` for a key ID,
+    /// `Some((span, true))` for the shape of one that AWS cannot issue (the
+    /// `impossible-key-id` pattern: a `0`, `1`, `8` or `9` in its base32 body), which only
+    /// ever marks the secret it pairs with as made up.
+    pub(crate) fn key_id_at(&self, text: &[u8], pos: usize) -> Option<(Span, bool)> {
         let end = pos + KEY_ID_LEN;
         let cand = text.get(pos..end)?;
         // The boundary first: it is a few byte comparisons, and in source code most
@@ -164,7 +181,16 @@ impl Patterns {
         {
             return None;
         }
-        self.key_id.is_match(cand).then_some(Span::new(pos, end))
+        let span = Span::new(pos, end);
+        if self.key_id.is_match(cand) {
+            return Some((span, false));
+        }
+        // Most rejected candidates are short or glued, not made up: look for the digits
+        // base32 lacks before asking the pattern.
+        let digit_outside_base32 = cand[4..]
+            .iter()
+            .any(|b| matches!(b, b'0' | b'1' | b'8' | b'9'));
+        (digit_outside_base32 && self.impossible_key_id.is_match(cand)).then_some((span, true))
     }
 
     /// The secret a run stands for, decoding a base64-wrapped one, if it has the shape of a
@@ -181,6 +207,26 @@ impl Patterns {
         }
     }
 
+    /// Whether a key's or secret's label calls it a root user's (`ROOT_AWS_ACCESS_KEY_ID`,
+    /// `aws_root_access_key`).
+    pub(crate) fn is_root_label(&self, label: &str) -> bool {
+        contains_root(label.as_bytes())
+            && self
+                .root_label
+                .is_match(rules::label_words(label).join("_").as_bytes())
+    }
+
+    /// Whether a comment calls the keys near it a root user's (`# root account keys`).
+    pub(crate) fn is_root_comment(&self, comment: &[u8]) -> bool {
+        contains_root(comment) && self.root_comment.is_match(&comment.to_ascii_lowercase())
+    }
+
+    /// Whether a header row is the console's root key download's.
+    pub(crate) fn is_root_header(&self, header: &[u8]) -> bool {
+        self.root_header
+            .is_match(&header.trim_ascii().to_ascii_lowercase())
+    }
+
     /// What a label names, from its letters and digits (see [`normalize_label`]): the
     /// user's patterns first, then the built-in vocabulary.
     pub(crate) fn classify_label(&self, label: &[u8]) -> LabelClass {
@@ -194,8 +240,19 @@ impl Patterns {
     }
 }
 
+/// Whether `text` holds "root" in any case: what every root hint holds, checked before
+/// the hint's pattern.
+pub(crate) fn contains_root(text: &[u8]) -> bool {
+    text.windows(4).any(|w| {
+        (w[0] | 0x20) == b'r'
+            && (w[1] | 0x20) == b'o'
+            && (w[2] | 0x20) == b'o'
+            && (w[3] | 0x20) == b't'
+    })
+}
+
 /// Whether the byte before `pos` ends a token: start of input, a non-alphanumeric byte, or
-/// the tail of an escape (`\n`, `%3D`) that stands for one.
+/// the tail of an escape (`\n`, `%3D`, `\u0022`, `\x22`) that stands for one.
 fn boundary_before(text: &[u8], pos: usize) -> bool {
     if pos == 0 {
         return true;
@@ -204,12 +261,28 @@ fn boundary_before(text: &[u8], pos: usize) -> bool {
     if !prev.is_ascii_alphanumeric() {
         return true;
     }
-    // `\nAKIA...` in a JSON string, `%3DAKIA...` in a URL.
+    let hex_at = |from: usize, to: usize| text[from..to].iter().all(u8::is_ascii_hexdigit);
+    let escaped_separator = |from: usize, to: usize| {
+        std::str::from_utf8(&text[from..to])
+            .ok()
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .is_some_and(|b| !b.is_ascii_alphanumeric())
+    };
+    // `\nAKIA...` in a JSON string, `%3DAKIA...` in a URL, `\u0022AKIA...` in a string
+    // whose quotes are escaped.
     (pos >= 2 && text[pos - 2] == b'\\' && prev.is_ascii_lowercase())
         || (pos >= 3
             && text[pos - 3] == b'%'
             && text[pos - 2].is_ascii_hexdigit()
             && prev.is_ascii_hexdigit())
+        || (pos >= 6
+            && &text[pos - 6..pos - 4] == b"\\u"
+            && hex_at(pos - 4, pos)
+            && escaped_separator(pos - 4, pos))
+        || (pos >= 4
+            && &text[pos - 4..pos - 2] == b"\\x"
+            && hex_at(pos - 2, pos)
+            && escaped_separator(pos - 2, pos))
 }
 
 /// A maximal run of secret-alphabet characters, with escapes decoded.
@@ -224,30 +297,89 @@ pub(crate) struct Run {
 }
 
 /// The character at `i` if it belongs to a secret, with the number of bytes it takes:
-/// plain, JSON's `\/`, or URL-encoded `%2F` / `%2B`.
+/// plain, or `/` and `+` as escaping writes them: JSON's `\/` (with more backslashes
+/// when a JSON document sits inside a JSON string: `\\\/`), `\u002F`, `\u{2F}`,
+/// `\x2F`, URL encoding (`%2F`, twice: `%252F`), and character references (`&#x2F;`,
+/// `&#47;`, `&sol;`, `&plus;`).
+#[inline]
 fn secret_char_at(text: &[u8], i: usize) -> Option<(u8, usize, Encoding)> {
     let b = text[i];
     if is_secret_char(b) {
         return Some((b, 1, Encoding::Plain));
     }
-    match (b, text.get(i + 1), text.get(i + 2)) {
-        (b'\\', Some(b'/'), _) => Some((b'/', 2, Encoding::JsonEscaped)),
-        (b'%', Some(b'2'), Some(b'F' | b'f')) => Some((b'/', 3, Encoding::UrlEncoded)),
-        (b'%', Some(b'2'), Some(b'B' | b'b')) => Some((b'+', 3, Encoding::UrlEncoded)),
+    if !matches!(b, b'\\' | b'%' | b'&') {
+        return None;
+    }
+    escaped_secret_char(text, i)
+}
+
+/// [`secret_char_at`] for a byte that starts an escape.
+#[inline(never)]
+fn escaped_secret_char(text: &[u8], i: usize) -> Option<(u8, usize, Encoding)> {
+    let b = text[i];
+    let rest = &text[i..];
+    match b {
+        b'\\' => {
+            let run = rest.iter().take_while(|&&c| c == b'\\').count();
+            let esc = &rest[run..];
+            if esc.first() == Some(&b'/') {
+                return Some((b'/', run + 1, Encoding::JsonEscaped));
+            }
+            let (hex, len) = match esc {
+                [b'u', b'0', b'0', h, l, ..] => ([*h, *l], 5),
+                [b'x', h, l, ..] => ([*h, *l], 3),
+                [b'u', b'{', h, l, b'}', ..] => ([*h, *l], 5),
+                _ => return None,
+            };
+            slash_or_plus(hex).map(|c| (c, run + len, Encoding::Escaped))
+        }
+        b'%' => {
+            let (hex, len) = match rest {
+                [_, b'2', b'5', b'2', h, ..] if slash_or_plus([b'2', *h]).is_some() => (*h, 5),
+                [_, b'2', h, ..] => (*h, 3),
+                _ => return None,
+            };
+            slash_or_plus([b'2', hex]).map(|c| (c, len, Encoding::UrlEncoded))
+        }
+        b'&' => {
+            let body = rest.get(1..rest.len().min(12))?;
+            let semi = memchr::memchr(b';', body)?;
+            let c = match &body[..semi] {
+                b"sol" => b'/',
+                b"plus" => b'+',
+                [b'#', b'x' | b'X', h, l] => slash_or_plus([*h, *l])?,
+                [b'#', b'0', b'0', d @ ..] | [b'#', b'0', d @ ..] | [b'#', d @ ..] => match d {
+                    b"47" => b'/',
+                    b"43" => b'+',
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            Some((c, semi + 2, Encoding::Html))
+        }
+        _ => None,
+    }
+}
+
+/// `/` or `+` from the two hex digits of its code.
+fn slash_or_plus(hex: [u8; 2]) -> Option<u8> {
+    match hex {
+        [b'2', b'F' | b'f'] => Some(b'/'),
+        [b'2', b'B' | b'b'] => Some(b'+'),
         _ => None,
     }
 }
 
 /// Bytes to skip at a non-secret byte: a whole escape sequence, so that its tail (`n` of
-/// `\n`, `3D` of `%3D`) is not taken as the start of a run.
+/// `\n`, `3D` of `%3D`, `0022` of `\u0022`) is not taken as the start of a run.
 fn boundary_len(text: &[u8], i: usize) -> usize {
-    match text[i] {
-        b'\\' if i + 1 < text.len() => 2,
-        b'%' if text.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-            && text.get(i + 2).is_some_and(u8::is_ascii_hexdigit) =>
-        {
-            3
-        }
+    let rest = &text[i..];
+    let hex = |r: &[u8]| r.iter().all(u8::is_ascii_hexdigit);
+    match rest {
+        [b'\\', b'u', a, b, c, d, ..] if hex(&[*a, *b, *c, *d]) => 6,
+        [b'\\', b'x', a, b, ..] if hex(&[*a, *b]) => 4,
+        [b'\\', _, ..] => 2,
+        [b'%', a, b, ..] if hex(&[*a, *b]) => 3,
         _ => 1,
     }
 }
@@ -265,7 +397,7 @@ pub(crate) fn runs(
     while i < end {
         // Fast path over bytes that neither belong to a run nor start an escape.
         let b = text[i];
-        if !is_secret_char(b) && b != b'\\' && b != b'%' {
+        if !is_secret_char(b) && b != b'\\' && b != b'%' && b != b'&' {
             i += 1;
             continue;
         }
@@ -343,151 +475,18 @@ pub(crate) fn secret_sized(len: usize) -> bool {
 /// A 40-byte secret in base64 is 54 characters, then `==`.
 pub(crate) const BASE64_SECRET_LEN: usize = 54;
 
-/// The name a value is assigned to, looking back from the value's first byte:
-/// `aws_secret_access_key = "...`, `"SecretAccessKey": "...`, `<AWSSecretKey>...`,
-/// `--aws-secret-access-key ...`, or a YAML key on the line above.
-pub(crate) fn label_before(text: &[u8], pos: usize) -> Option<Span> {
-    let floor = pos.saturating_sub(160);
-    let mut i = pos;
-    let skip_quotes_and_space = |mut i: usize, allow_newline: bool| -> usize {
-        let mut newlines = 0;
-        while i > floor {
-            match text[i - 1] {
-                b'"' | b'\'' | b'`' | b' ' | b'\t' | b'\\' => i -= 1,
-                b'\n' | b'\r' if allow_newline && newlines < 2 => {
-                    newlines += u32::from(text[i - 1] == b'\n');
-                    i -= 1;
-                }
-                _ => break,
-            }
-        }
-        i
-    };
-    let after_space = skip_quotes_and_space(i, true);
-    let crossed_line = text[after_space..pos].contains(&b'\n');
-    i = after_space;
-    // The separator.
-    let sep_end = i;
-    if i >= floor + 3
-        && text[i - 3] == b'%'
-        && matches!(&text[i - 2..i], b"3D" | b"3d" | b"3A" | b"3a")
-    {
-        i -= 3;
-    } else if i > floor && matches!(text[i - 1], b'=' | b':' | b'>') {
-        i -= 1;
-        // `=>`, `:=`, `==`
-        if i > floor && matches!(text[i - 1], b'=' | b':') {
-            i -= 1;
-        }
-    } else if !crossed_line && i < pos && i > floor && text[i - 1].is_ascii_alphanumeric() {
-        // `--aws-secret-access-key VALUE`: a flag followed by a space.
-    } else {
-        return None;
-    }
-    if crossed_line && !matches!(text[sep_end - 1], b':' | b'=') {
-        return None;
-    }
-    i = skip_quotes_and_space(i, false);
-    let name_end = i;
-    while i > floor
-        && (text[i - 1].is_ascii_alphanumeric() || matches!(text[i - 1], b'_' | b'-' | b'.' | b' '))
-    {
-        i -= 1;
-    }
-    // Trim spaces, keep multi-word labels ("Secret access key").
-    while i < name_end && text[i] == b' ' {
-        i += 1;
-    }
-    (i < name_end).then_some(Span::new(i, name_end))
-}
-
-/// Letters and digits of a label, lower-cased: `aws_secret_access_key` -> `awssecretaccesskey`.
-pub(crate) fn normalize_label(label: &[u8]) -> Vec<u8> {
-    label
-        .iter()
-        .filter(|b| b.is_ascii_alphanumeric())
-        .map(u8::to_ascii_lowercase)
-        .collect()
-}
-
-/// Whether "aws" or "amazon" appears, as a word part, in the lines before `pos` (at most
-/// `lines` of them, at most 2 KiB back) or on the same line: `secret_key` is an AWS secret
-/// in an `aws:` block or a `[aws]` section.
-pub(crate) fn has_aws_context(text: &[u8], pos: usize, lines: usize) -> bool {
-    let floor = pos.saturating_sub(2048);
-    let mut start = pos;
-    let mut seen = 0;
-    while start > floor {
-        if text[start - 1] == b'\n' {
-            seen += 1;
-            if seen > lines {
-                break;
-            }
-        }
-        start -= 1;
-    }
-    let end = memchr::memchr(b'\n', &text[pos..]).map_or(text.len(), |n| pos + n);
-    let window = &text[start..end];
-    window.windows(3).enumerate().any(|(i, w)| {
-        w.eq_ignore_ascii_case(b"aws") && (i == 0 || !window[i - 1].is_ascii_lowercase())
-    }) || window.windows(6).any(|w| w.eq_ignore_ascii_case(b"amazon"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rules::ExampleClass;
 
-    fn label(text: &str, value_at: &str) -> Option<String> {
-        let pos = text.find(value_at).expect("value in text");
-        label_before(text.as_bytes(), pos).map(|s| text[s.start..s.end].to_string())
-    }
-
-    #[test]
-    fn labels_in_common_syntaxes() {
-        assert_eq!(
-            label("aws_secret_access_key = VALUE", "VALUE").as_deref(),
-            Some("aws_secret_access_key")
-        );
-        assert_eq!(
-            label("  \"SecretAccessKey\": \"VALUE\"", "VALUE").as_deref(),
-            Some("SecretAccessKey")
-        );
-        assert_eq!(
-            label("<AWSSecretKey>VALUE</AWSSecretKey>", "VALUE").as_deref(),
-            Some("AWSSecretKey")
-        );
-        assert_eq!(
-            label("export AWS_SECRET_ACCESS_KEY='VALUE'", "VALUE").as_deref(),
-            Some("export AWS_SECRET_ACCESS_KEY")
-        );
-        assert_eq!(
-            label("aws --aws-secret-access-key VALUE", "VALUE").as_deref(),
-            Some("aws --aws-secret-access-key")
-        );
-        assert_eq!(
-            label("secret_key:\n    VALUE", "VALUE").as_deref(),
-            Some("secret_key")
-        );
-        assert_eq!(
-            label("x=1&aws_secret_access_key%3DVALUE", "VALUE").as_deref(),
-            Some("aws_secret_access_key")
-        );
-        assert_eq!(
-            label("{\\\"secretAccessKey\\\":\\\"VALUE", "VALUE").as_deref(),
-            Some("secretAccessKey")
-        );
-        assert_eq!(
-            label("Secret access key: VALUE", "VALUE").as_deref(),
-            Some("Secret access key")
-        );
-        assert_eq!(label("call(\"KEY\", \"VALUE\")", "VALUE"), None);
-        assert_eq!(label("done.\nVALUE", "VALUE"), None);
-    }
-
     #[test]
     fn key_ids_must_be_whole_tokens() {
-        let key_id_at = |text: &[u8], pos| Patterns::builtin().key_id_at(text, pos);
+        let key_id_at = |text: &[u8], pos| {
+            Patterns::builtin()
+                .key_id_at(text, pos)
+                .filter(|&(_, impossible)| !impossible)
+        };
         let k = "AKIA".to_string() + "QAAAAAAAAAAAAAA2";
         assert!(key_id_at(k.as_bytes(), 0).is_some());
         for glued in [format!("x{k}"), format!("{k}Z"), format!("{k}2")] {
@@ -532,6 +531,10 @@ mod tests {
             for &(class, text) in &spec.examples {
                 let matched = match spec.role {
                     Role::KeyId => p.key_id.is_match(text.as_bytes()),
+                    Role::ImpossibleKeyId => p.impossible_key_id.is_match(text.as_bytes()),
+                    Role::RootLabel => p.is_root_label(text),
+                    Role::RootComment => p.is_root_comment(text.as_bytes()),
+                    Role::RootHeader => p.is_root_header(text.as_bytes()),
                     Role::Secret => p.secret.is_match(text.as_bytes()),
                     Role::Label(_) => {
                         // The pattern alone, compiled as the set compiles it.

@@ -1,6 +1,12 @@
-//! Decoders for the encodings credentials hide in: UTF-16 text and one level of base64.
-//! They run only where the prefilter saw an encoded anchor (or, in the exhaustive mode the
-//! tests compare against, everywhere).
+//! Decoders for the encodings credentials hide in: UTF-16 text, base64 (standard and
+//! URL-safe, two levels deep), and the in-place rewrites of [`escapes`] and
+//! [`quoted_printable`], which give a [`view::View`] of the text. They run only where the
+//! prefilter saw a sign of them (or, in the exhaustive mode the tests compare against,
+//! everywhere the same definitions apply).
+
+pub(crate) mod escapes;
+pub(crate) mod quoted_printable;
+pub(crate) mod view;
 
 use crate::finding::{Encoding, Span};
 
@@ -24,9 +30,28 @@ static BASE64_VALUES: [u8; 256] = {
     t
 };
 
+/// The value of each byte in URL-safe base64 (`-`, `_` for `+`, `/`), or [`NOT_BASE64`].
+static BASE64URL_VALUES: [u8; 256] = {
+    let mut t = BASE64_VALUES;
+    t[b'+' as usize] = NOT_BASE64;
+    t[b'/' as usize] = NOT_BASE64;
+    t[b'-' as usize] = 62;
+    t[b'_' as usize] = 63;
+    t
+};
+
 /// Decodes standard base64 (`+`, `/`; padding optional). `None` if a character is outside
 /// the alphabet or the length cannot be base64.
 pub(crate) fn base64(input: &[u8]) -> Option<Vec<u8>> {
+    base64_with(input, &BASE64_VALUES)
+}
+
+/// Decodes URL-safe base64 (`-`, `_`; padding optional), as JWTs write it.
+pub(crate) fn base64url(input: &[u8]) -> Option<Vec<u8>> {
+    base64_with(input, &BASE64URL_VALUES)
+}
+
+fn base64_with(input: &[u8], values: &[u8; 256]) -> Option<Vec<u8>> {
     let input = input
         .strip_suffix(b"==")
         .or_else(|| input.strip_suffix(b"="))
@@ -38,7 +63,7 @@ pub(crate) fn base64(input: &[u8]) -> Option<Vec<u8>> {
     for chunk in input.chunks(4) {
         let mut acc = 0u32;
         for &c in chunk {
-            let v = BASE64_VALUES[usize::from(c)];
+            let v = values[usize::from(c)];
             if v == NOT_BASE64 {
                 return None;
             }
@@ -71,12 +96,63 @@ pub(crate) fn base64_token_around(text: &[u8], pos: usize) -> Span {
     Span::new(start, end)
 }
 
+/// Is `b` a URL-safe base64 character?
+#[inline]
+pub(crate) fn is_base64url_char(b: u8) -> bool {
+    BASE64URL_VALUES[usize::from(b)] != NOT_BASE64
+}
+
+/// The URL-safe base64 token around `pos`: the maximal run of its characters.
+pub(crate) fn base64url_token_around(text: &[u8], pos: usize) -> Span {
+    let mut start = pos;
+    while start > 0 && is_base64url_char(text[start - 1]) {
+        start -= 1;
+    }
+    let mut end = pos;
+    while end < text.len() && is_base64url_char(text[end]) {
+        end += 1;
+    }
+    Span::new(start, end)
+}
+
 /// Shortest base64 token that can hold a key ID (20 bytes: 27 characters unpadded).
 pub(crate) const MIN_BASE64_KEY_TOKEN: usize = 27;
+
+/// The header most JWTs start with, `{"alg"` in base64: a sign that the segments after it
+/// are base64 worth decoding, two levels deep. (`{"typ"` first is rarer, and the
+/// prefilter's literals are counted: see `prefilter.rs`.)
+pub(crate) const JWT_SIGNS: [&[u8]; 1] = [b"eyJhbGci"];
+
+/// The segments of the JWT whose header starts at `at`: header, payload (and signature),
+/// each a URL-safe base64 token, separated by dots.
+pub(crate) fn jwt_segments(text: &[u8], at: usize) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut pos = at;
+    for _ in 0..2 {
+        let seg = base64url_token_around(text, pos);
+        out.push(seg);
+        if text.get(seg.end) != Some(&b'.') {
+            break;
+        }
+        pos = seg.end + 1;
+        if !text.get(pos).copied().is_some_and(is_base64url_char) {
+            break;
+        }
+    }
+    out
+}
 
 /// Largest UTF-16 region decoded around one anchor, in code units. Bounds the work a
 /// hostile file can cause; regions this large are cut there.
 const MAX_UTF16_UNITS: usize = 1 << 21;
+
+/// Signs of UTF-16 text holding a key ID or a `secret` word, in either byte order: `I`,
+/// NUL, `A`, NUL is in every `AKIA`, `ASIA` and `ABIA` key ID (its `A` is followed by the
+/// NUL of the next unit in big-endian, by its own in little-endian), `C`, NUL, `C`, NUL in
+/// every `ACCA` one, and `e`/`E`, NUL, `c`/`C`, NUL, `r`/`R` in `secret`, `Secret` and
+/// `SECRET`. Four short literals instead of one per word keep the prefilter's automaton
+/// small; the region decoded around a sign does not depend on where in it the sign is.
+pub(crate) const UTF16_SIGNS: [&[u8]; 4] = [b"I\0A\0", b"C\0C\0", b"e\0c\0r", b"E\0C\0R"];
 
 /// Consecutive non-ASCII code units that end a UTF-16 region: real text mixes a few of
 /// them into ASCII, binary data does not stop producing them.
@@ -211,6 +287,44 @@ mod tests {
         assert_eq!(base64(b"aGVsbG8h").as_deref(), Some(&b"hello!"[..]));
         assert_eq!(base64(b"a"), None);
         assert_eq!(base64(b"a$bc"), None);
+    }
+
+    #[test]
+    fn base64url_and_jwts() {
+        assert_eq!(base64url(b"-_8").as_deref(), Some(&[0xfb, 0xff][..]));
+        assert_eq!(base64(b"-_8"), None);
+        let text = b"Bearer eyJhbGciOiJub25lIn0.eyJ4IjoxfQ.c2ln-_x rest";
+        let at = 7;
+        let segs: Vec<&[u8]> = jwt_segments(text, at)
+            .iter()
+            .map(|s| &text[s.start..s.end])
+            .collect();
+        assert_eq!(segs, [&b"eyJhbGciOiJub25lIn0"[..], b"eyJ4IjoxfQ"]);
+        assert!(JWT_SIGNS.iter().any(|s| text[at..].starts_with(s)));
+    }
+
+    #[test]
+    fn utf16_signs_are_in_every_anchor_in_both_byte_orders() {
+        let words = crate::rules::KEY_ID_PREFIXES
+            .iter()
+            .map(|p| &p[..])
+            .chain(crate::rules::SECRET_WORDS);
+        for w in words {
+            let text = format!("{}Q", String::from_utf8_lossy(w));
+            for bytes in [
+                text.encode_utf16()
+                    .flat_map(u16::to_le_bytes)
+                    .collect::<Vec<u8>>(),
+                text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+            ] {
+                assert!(
+                    UTF16_SIGNS
+                        .iter()
+                        .any(|s| bytes.windows(s.len()).any(|x| x == *s)),
+                    "{text}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -395,7 +395,7 @@ pub enum Encoding {
     /// URL-encoded (`%2F`, `%2B`).
     #[cfg_attr(feature = "serde", serde(rename = "url-encoded"))]
     UrlEncoded,
-    /// Inside one level of base64.
+    /// Inside base64 (standard or URL-safe, one or two levels).
     #[cfg_attr(feature = "serde", serde(rename = "base64"))]
     Base64,
     /// In UTF-16 little-endian text.
@@ -404,6 +404,16 @@ pub enum Encoding {
     /// In UTF-16 big-endian text.
     #[cfg_attr(feature = "serde", serde(rename = "utf-16be"))]
     Utf16Be,
+    /// With backslash escapes of its characters (`\u0041`, `\u{41}`, `\x41`).
+    #[cfg_attr(feature = "serde", serde(rename = "escaped"))]
+    Escaped,
+    /// With HTML or XML character references (`&#x2F;`, `&#47;`, `&amp;`) or split by
+    /// inline HTML tags.
+    #[cfg_attr(feature = "serde", serde(rename = "html"))]
+    Html,
+    /// In a quoted-printable mail part (`=3D`, soft line breaks).
+    #[cfg_attr(feature = "serde", serde(rename = "quoted-printable"))]
+    QuotedPrintable,
 }
 
 impl Encoding {
@@ -416,6 +426,9 @@ impl Encoding {
             Encoding::Base64 => "base64",
             Encoding::Utf16Le => "utf-16le",
             Encoding::Utf16Be => "utf-16be",
+            Encoding::Escaped => "escaped",
+            Encoding::Html => "html",
+            Encoding::QuotedPrintable => "quoted-printable",
         }
     }
 }
@@ -430,6 +443,10 @@ pub enum ExampleKind {
     Documentation,
     /// An obvious placeholder such as `AKIAXXXXXXXXXXXXXXXX`.
     Placeholder,
+    /// A test fixture made up by hand: a near-copy of a documentation example (a secret
+    /// that shares 32 of its 40 characters with one), or a secret paired with a key ID
+    /// that AWS cannot issue (a `0`, `1`, `8` or `9` in its body).
+    Fixture,
 }
 
 /// Facts about a credential derived offline, without contacting AWS.

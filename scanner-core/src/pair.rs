@@ -10,6 +10,13 @@
 //! for a secret that no label names, and for labels whose qualifiers disagree
 //! (`..._PROD` vs `..._DEV`).
 //!
+//! Lists are the exception, decided first: when `n >= 2` key IDs follow one another as the
+//! elements of a list (YAML `- ` items, a JSON or flow array, a comma list) and exactly `n`
+//! secrets follow them in the same list or in a sibling list (`ids: [...]`,
+//! `secrets: [...]`; `keys = ...` / `secrets = ...`; a transposed CSV), the `i`-th key
+//! pairs with the `i`-th secret. Nearest-neighbour pairing would pair the last key with the
+//! first secret, and a reviewer trusts a pair.
+//!
 //! Git SHAs and other hex strings never get here: they are not secret candidates.
 
 use crate::finding::Span;
@@ -25,6 +32,70 @@ pub(crate) struct Item {
     pub(crate) qualifier: String,
 }
 
+/// What separates one candidate from the next, as lists see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Gap {
+    /// List punctuation alone: the next element of the same list (`, `, a YAML `- ` on the
+    /// next line, white space).
+    Element,
+    /// The end of one list and the start of a sibling (`], "secrets": [`, a YAML key line,
+    /// `\nsecrets = `).
+    Sibling,
+    /// Anything else.
+    Other,
+}
+
+/// Longest gap read as list punctuation.
+const MAX_GAP: usize = 256;
+
+impl Gap {
+    /// The gap between a candidate ending at `end` and the next starting at `start`.
+    pub(crate) fn between(text: &[u8], end: usize, start: usize) -> Gap {
+        if start < end || start - end > MAX_GAP {
+            return Gap::Other;
+        }
+        // Punctuation, less white space, quotes and backslashes (JSON in a string), read
+        // as: `]`? `,`? NAME? (`:` | `=` | `,`)? `[`? `-`?
+        let mut bytes = text[end..start]
+            .iter()
+            .copied()
+            .filter(|b| {
+                !matches!(
+                    b,
+                    b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\'' | b'`' | b'\\'
+                )
+            })
+            .peekable();
+        let mut take = |want: fn(u8) -> bool| bytes.next_if(|&b| want(b)).is_some();
+        let closed = take(|b| b == b']');
+        let comma = take(|b| b == b',');
+        let mut name = 0;
+        while take(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) {
+            name += 1;
+        }
+        let sep = take(|b| matches!(b, b':' | b'=' | b','));
+        let opened = take(|b| b == b'[');
+        let item = take(|b| b == b'-');
+        let more = take(|b| matches!(b, b';' | b'|'));
+        if bytes.next().is_some() {
+            return Gap::Other;
+        }
+        match (closed, comma, name, sep, opened, item, more) {
+            // Nothing, or one separator: the next element.
+            (false, false, 0, false, false, false, false)
+            | (false, true, 0, false, false, false, false)
+            | (false, false, 0, false, false, true, false)
+            | (false, false, 0, false, false, false, true) => Gap::Element,
+            // A YAML item marker read as a name (`-`) is still an element.
+            (false, false, 1, false, false, false, false) if text[end..start].contains(&b'-') => {
+                Gap::Element
+            }
+            (_, _, n, true, _, _, false) if n > 0 => Gap::Sibling,
+            _ => Gap::Other,
+        }
+    }
+}
+
 /// Structure of the text that separates credential groups, as sorted positions.
 #[derive(Debug, Default)]
 pub(crate) struct Structure {
@@ -32,6 +103,9 @@ pub(crate) struct Structure {
     pub(crate) ini_headers: Vec<usize>,
     pub(crate) open_braces: Vec<usize>,
     pub(crate) close_braces: Vec<usize>,
+    /// Opening braces of a record that follows another in a JSON list or JSON Lines
+    /// (`}, {`, `}` newline `{`).
+    pub(crate) record_breaks: Vec<usize>,
 }
 
 impl Structure {
@@ -56,10 +130,14 @@ impl Structure {
             line_start = nl + 1;
         }
         for i in memchr::memchr2_iter(b'{', b'}', &text[start..end]) {
-            if text[start + i] == b'{' {
-                s.open_braces.push(start + i);
+            let at = start + i;
+            if text[at] == b'{' {
+                s.open_braces.push(at);
+                if follows_record(text, at) {
+                    s.record_breaks.push(at);
+                }
             } else {
-                s.close_braces.push(start + i);
+                s.close_braces.push(at);
             }
         }
         s
@@ -75,6 +153,7 @@ impl Structure {
             all.ini_headers.extend(s.ini_headers);
             all.open_braces.extend(s.open_braces);
             all.close_braces.extend(s.close_braces);
+            all.record_breaks.extend(s.record_breaks);
         }
         all
     }
@@ -97,6 +176,12 @@ impl Structure {
         self.ini_headers.get(i).is_some_and(|&h| h < b)
     }
 
+    /// Whether a record of a JSON list ends and the next starts between `a` and `b`.
+    pub(crate) fn record_break_between(&self, a: usize, b: usize) -> bool {
+        let i = self.record_breaks.partition_point(|&p| p <= a);
+        self.record_breaks.get(i).is_some_and(|&p| p < b)
+    }
+
     /// Whether one brace-delimited object ends and another starts between `a` and `b`.
     fn object_boundary_between(&self, a: usize, b: usize) -> bool {
         let c = self.close_braces.partition_point(|&p| p <= a);
@@ -109,6 +194,26 @@ impl Structure {
         let o = self.open_braces.partition_point(|&p| p < b);
         o > 0 && self.open_braces[o - 1] > close
     }
+}
+
+/// Whether the `{` at `at` opens a record right after another: `}` then (white space, a
+/// comma) this brace.
+fn follows_record(text: &[u8], at: usize) -> bool {
+    let floor = at.saturating_sub(64);
+    let mut i = at;
+    let mut comma = false;
+    while i > floor {
+        match text[i - 1] {
+            b' ' | b'\t' | b'\r' | b'\n' => i -= 1,
+            b',' if !comma => {
+                comma = true;
+                i -= 1;
+            }
+            b'}' => return true,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Lines a labelled secret may be from its key, and an unlabelled one.
@@ -166,16 +271,22 @@ fn cost(items: &[Item], keys_before: &[usize], s: &Structure, i: usize, j: usize
 }
 
 /// Pairs keys with secrets. Returns `(key index, secret index)` into `items`, which must be
-/// sorted by position.
-pub(crate) fn pair(items: &[Item], structure: &Structure) -> Vec<(usize, usize)> {
+/// sorted by position; `gaps[i]` separates `items[i]` from `items[i + 1]`.
+pub(crate) fn pair(items: &[Item], gaps: &[Gap], structure: &Structure) -> Vec<(usize, usize)> {
     debug_assert!(items.windows(2).all(|w| w[0].pos <= w[1].pos));
+    debug_assert_eq!(gaps.len(), items.len().saturating_sub(1));
     let mut keys_before = Vec::with_capacity(items.len() + 1);
     keys_before.push(0);
     for it in items {
         keys_before.push(keys_before.last().copied().unwrap_or(0) + usize::from(it.is_key));
     }
-    let mut open: Vec<usize> = (0..items.len()).collect();
-    let mut pairs = Vec::new();
+    let mut pairs = by_position(items, gaps);
+    let mut taken = vec![false; items.len()];
+    for &(a, b) in &pairs {
+        taken[a] = true;
+        taken[b] = true;
+    }
+    let mut open: Vec<usize> = (0..items.len()).filter(|&i| !taken[i]).collect();
     for _round in 0..3 {
         let found = pair_round(items, &keys_before, structure, &open);
         if found.is_empty() {
@@ -193,6 +304,40 @@ pub(crate) fn pair(items: &[Item], structure: &Structure) -> Vec<(usize, usize)>
         .into_iter()
         .map(|(a, b)| if items[a].is_key { (a, b) } else { (b, a) })
         .collect()
+}
+
+/// The pairs lists decide: a run of `n >= 2` candidates of one kind, each the next
+/// element of a list, then a run of exactly `n` of the other kind in the same list or a
+/// sibling one. Returns `(first, second)` index pairs in item order.
+fn by_position(items: &[Item], gaps: &[Gap]) -> Vec<(usize, usize)> {
+    let n = items.len();
+    let run_end = |from: usize| {
+        let mut j = from;
+        while j + 1 < n && items[j + 1].is_key == items[from].is_key && gaps[j] == Gap::Element {
+            j += 1;
+        }
+        j
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let j = run_end(i);
+        let len = j + 1 - i;
+        if len >= 2
+            && j + 1 < n
+            && items[j + 1].is_key != items[i].is_key
+            && matches!(gaps[j], Gap::Element | Gap::Sibling)
+        {
+            let m = run_end(j + 1);
+            if m - j == len {
+                out.extend((0..len).map(|t| (i + t, j + 1 + t)));
+                i = m + 1;
+                continue;
+            }
+        }
+        i = j + 1;
+    }
+    out
 }
 
 /// One round of the interval dynamic programme over the `open` items.
@@ -260,7 +405,7 @@ mod tests {
             item(20, 3, true, None),
             item(30, 4, false, Some(LabelClass::AwsSecret)),
         ];
-        assert_eq!(pair(&items, &s), vec![(0, 1), (2, 3)]);
+        assert_eq!(pair(&items, &[Gap::Other; 3], &s), vec![(0, 1), (2, 3)]);
         // S K S K
         let items = [
             item(0, 1, false, Some(LabelClass::AwsSecret)),
@@ -268,7 +413,7 @@ mod tests {
             item(20, 3, false, Some(LabelClass::AwsSecret)),
             item(30, 4, true, None),
         ];
-        assert_eq!(pair(&items, &s), vec![(1, 0), (3, 2)]);
+        assert_eq!(pair(&items, &[Gap::Other; 3], &s), vec![(1, 0), (3, 2)]);
     }
 
     #[test]
@@ -280,7 +425,61 @@ mod tests {
             item(20, 2, false, None),
             item(30, 3, false, Some(LabelClass::AwsSecret)),
         ];
-        assert_eq!(pair(&items, &s), vec![(1, 2), (0, 3)]);
+        assert_eq!(pair(&items, &[Gap::Other; 3], &s), vec![(1, 2), (0, 3)]);
+    }
+
+    #[test]
+    fn lists_pair_by_position() {
+        let s = Structure::default();
+        let items: Vec<Item> = (0..6).map(|i| item(i * 10, i + 1, i < 3, None)).collect();
+        let all_elements = [Gap::Element; 5];
+        assert_eq!(
+            pair(&items, &all_elements, &s),
+            vec![(0, 3), (1, 4), (2, 5)]
+        );
+        let mut sibling = all_elements;
+        sibling[2] = Gap::Sibling;
+        assert_eq!(pair(&items, &sibling, &s), vec![(0, 3), (1, 4), (2, 5)]);
+        // Two lists of keys side by side pair nothing by position.
+        let keys: Vec<Item> = (0..4).map(|i| item(i * 10, i + 1, true, None)).collect();
+        let gaps = [Gap::Element, Gap::Sibling, Gap::Element];
+        assert!(pair(&keys, &gaps, &s).is_empty());
+        // Counts that differ leave it to nearest-neighbour pairing.
+        let items: Vec<Item> = (0..5).map(|i| item(i * 10, i + 1, i < 3, None)).collect();
+        assert_eq!(pair(&items, &[Gap::Element; 4], &s), vec![(2, 3), (1, 4)]);
+    }
+
+    #[test]
+    fn gaps_read_list_punctuation() {
+        let gap = |t: &str| Gap::between(t.as_bytes(), 0, t.len());
+        for t in ["\", \"", ",", "\n  - ", "", " ", "\",\n    \""] {
+            assert_eq!(gap(t), Gap::Element, "{t:?}");
+        }
+        for t in [
+            "\"], \"secrets\": [\"",
+            "\nsecret_keys:\n  - ",
+            "\nsecrets = ",
+            "\nsecret_access_key,",
+        ] {
+            assert_eq!(gap(t), Gap::Sibling, "{t:?}");
+        }
+        for t in [
+            "\naws_secret_access_key = \"x\" # note ",
+            "} {",
+            "\n# a comment\n- ",
+        ] {
+            assert_eq!(gap(t), Gap::Other, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn records_break_json_lists() {
+        let text = br#"[{"a":{"k":1}},{"t":2}] {"x":1}
+{"y":2}"#;
+        let s = Structure::of(text, 0, text.len());
+        assert_eq!(s.record_breaks.len(), 2);
+        assert!(s.record_break_between(5, 18));
+        assert!(!s.record_break_between(0, 5));
     }
 
     #[test]

@@ -35,6 +35,23 @@ pub(crate) const MIN_SESSION_TOKEN_LEN: usize = 100;
 /// in practice.
 pub(crate) const SECRET_WORDS: [&[u8]; 3] = [b"secret", b"Secret", b"SECRET"];
 
+/// Words that name a secret carelessly: `aws_access_key = "<40 characters>"`, where the
+/// name says "access key" and not "ID" (a value of a secret's shape so named is a secret).
+/// They open a window as `secret` words do, unless they name an ID (`_id` follows). The
+/// camel-case `awsAccessKey` is found only near a key ID or a `secret` word: the prefilter's
+/// literals are counted (see `prefilter.rs`).
+pub(crate) const ACCESS_KEY_WORDS: [&[u8]; 2] = [b"s_access_key", b"S_ACCESS_KEY"];
+
+/// Whether one of [`ACCESS_KEY_WORDS`] starts at `pos` and names something other than an ID.
+pub(crate) fn access_key_word_at(text: &[u8], pos: usize) -> bool {
+    let rest = &text[pos..];
+    let Some(word) = ACCESS_KEY_WORDS.iter().find(|w| rest.starts_with(w)) else {
+        return false;
+    };
+    let after = &rest[word.len()..];
+    !(after.starts_with(b"_id") || after.starts_with(b"_ID") || after.starts_with(b"_Id"))
+}
+
 /// The literal anchors the prefilter searches for, in its order: key ID prefixes, `secret`
 /// words, their UTF-16 forms, and key ID prefixes as they appear in base64 at each of the
 /// three alignments. Benchmarks use them to measure a plain Aho-Corasick pass over the same
@@ -127,6 +144,13 @@ impl Examples {
         if self.doc_key_ids.contains(key) {
             return Some(ExampleKind::Documentation);
         }
+        if self
+            .doc_key_ids
+            .iter()
+            .any(|doc| near_copy(doc.as_bytes(), key.as_bytes(), NEAR_COPY_KEY_ID))
+        {
+            return Some(ExampleKind::Fixture);
+        }
         let body = &key.as_bytes()[4..];
         // A body of one or two distinct characters (`AKIAXXXXXXXXXXXXXXXX`,
         // `AKIAAAAAAAAAAAAAAAAA`) is typed, not generated.
@@ -141,10 +165,40 @@ impl Examples {
     }
 
     pub(crate) fn secret(&self, secret: &str) -> Option<ExampleKind> {
+        if self.doc_secrets.contains(secret) {
+            return Some(ExampleKind::Documentation);
+        }
         self.doc_secrets
-            .contains(secret)
-            .then_some(ExampleKind::Documentation)
+            .iter()
+            .any(|doc| near_copy(doc.as_bytes(), secret.as_bytes(), NEAR_COPY_SECRET))
+            .then_some(ExampleKind::Fixture)
     }
+}
+
+/// Characters a secret shares, position by position, with a documentation example to be a
+/// near-copy of it (`wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEZ`): 32 of 40. Two random
+/// secrets share about one.
+const NEAR_COPY_SECRET: usize = 32;
+/// The same for key IDs: 16 of 20 (the four prefix characters included).
+const NEAR_COPY_KEY_ID: usize = 16;
+
+/// Whether `value` has the length of `doc` and shares at least `min` characters with it,
+/// position by position.
+fn near_copy(doc: &[u8], value: &[u8], min: usize) -> bool {
+    if doc.len() != value.len() {
+        return false;
+    }
+    // Most values differ from the example almost everywhere: stop at the first mismatch
+    // too many.
+    let allowed = doc.len().saturating_sub(min);
+    let mut mismatches = 0;
+    for (a, b) in doc.iter().zip(value) {
+        mismatches += usize::from(a != b);
+        if mismatches > allowed {
+            return false;
+        }
+    }
+    true
 }
 
 /// Known canary-token accounts (`data/canary-accounts.txt`).
@@ -260,10 +314,21 @@ impl From<Option<LabelKind>> for LabelClass {
 pub(crate) enum Role {
     /// The 20 bytes of a key ID candidate, whole.
     KeyId,
+    /// The 20 bytes of a key ID candidate that is not a key ID, whole: the shape of one AWS
+    /// cannot issue.
+    ImpossibleKeyId,
     /// A secret candidate's decoded characters, whole.
     Secret,
     /// A normalized label, anywhere in it.
     Label(LabelKind),
+    /// The words of a key's or secret's label, lower-cased and joined by `_`
+    /// (`rootAccessKey` is seen as `root_access_key`): a name calling the key a root user's.
+    RootLabel,
+    /// A comment near a key, lower-cased: one calling the keys a root user's.
+    RootComment,
+    /// The header row above a key and its secret, trimmed and lower-cased: the console's
+    /// root key download (`rootkey.csv`).
+    RootHeader,
 }
 
 /// What an example of a pattern shows.
@@ -315,6 +380,10 @@ fn parse_patterns(text: &'static str) -> Result<Vec<PatternSpec>, String> {
                 };
                 let role = match role {
                     "key-id" => Role::KeyId,
+                    "impossible-key-id" => Role::ImpossibleKeyId,
+                    "root-label" => Role::RootLabel,
+                    "root-comment" => Role::RootComment,
+                    "root-header" => Role::RootHeader,
                     "secret" => Role::Secret,
                     _ => match role.strip_prefix("label:").and_then(LabelKind::from_name) {
                         Some(kind) => Role::Label(kind),
@@ -364,8 +433,16 @@ pub(crate) fn label_qualifier(label: &str) -> String {
         "set",
         "env",
     ];
-    // Split on punctuation and at camel-case boundaries, keeping acronyms whole:
-    // `AWSSecretKey` -> aws, secret, key.
+    label_words(label)
+        .into_iter()
+        .filter(|w| !COMMON.contains(&w.as_str()))
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// The words of a label, lower-cased: split on punctuation and at camel-case boundaries,
+/// keeping acronyms whole (`AWSSecretKey` -> aws, secret, key).
+pub(crate) fn label_words(label: &str) -> Vec<String> {
     let chars: Vec<char> = label.chars().collect();
     let mut words: Vec<String> = Vec::new();
     let mut cur = String::new();
@@ -393,10 +470,6 @@ pub(crate) fn label_qualifier(label: &str) -> String {
         words.push(cur);
     }
     words
-        .into_iter()
-        .filter(|w| !COMMON.contains(&w.as_str()))
-        .collect::<Vec<_>>()
-        .join("_")
 }
 
 #[cfg(test)]
@@ -417,9 +490,16 @@ mod tests {
         let specs = parse_patterns(include_str!("../rules/patterns.txt")).unwrap_or_else(|e| {
             panic!("{e}");
         });
-        for role in [Role::KeyId, Role::Secret]
-            .into_iter()
-            .chain(LabelKind::ALL.map(Role::Label))
+        for role in [
+            Role::KeyId,
+            Role::ImpossibleKeyId,
+            Role::Secret,
+            Role::RootLabel,
+            Role::RootComment,
+            Role::RootHeader,
+        ]
+        .into_iter()
+        .chain(LabelKind::ALL.map(Role::Label))
         {
             assert!(
                 specs.iter().any(|s| s.role == role),

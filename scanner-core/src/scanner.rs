@@ -9,9 +9,10 @@ use std::sync::Arc;
 
 use crate::archive::{Limits, Scan};
 use crate::assemble::{self, Raw};
-use crate::candidates;
+use crate::candidates::{self, Level};
 use crate::confirm::{Patterns, UserLabels};
-use crate::decode;
+use crate::decode::view::Views;
+use crate::decode::{self, escapes, quoted_printable};
 use crate::enrich::Accounts;
 use crate::error::Error;
 use crate::finding::{AccountId, Encoding, Finding, Kind};
@@ -287,19 +288,16 @@ impl Scanner {
     /// Scans bytes as text (no archive opened): the pipeline every leaf goes through.
     pub(crate) fn scan_plain(&self, haystack: &[u8]) -> Vec<Finding> {
         let inner = &*self.inner;
-        let anchors = match inner.prefilter {
-            Prefilter::On => inner.finder.find(haystack, true),
-            Prefilter::Off => reference::anchors(haystack),
-        };
+        let anchors = self.anchors(haystack);
         if inner.prefilter == Prefilter::On && anchors.is_empty() {
             return Vec::new();
         }
         let mut raws = Vec::new();
-        self.scan_text(haystack, &anchors, true, &mut raws);
+        self.scan_viewed(haystack, &anchors, &mut raws);
         for region in candidates::utf16_regions(haystack, &anchors, inner.prefilter) {
-            let anchors = self.plain_anchors(&region.narrow);
+            let anchors = self.anchors(&region.narrow);
             let mut sub = Vec::new();
-            self.scan_text(&region.narrow, &anchors, false, &mut sub);
+            self.scan_text(&region.narrow, &anchors, Level::Leaf, &mut sub);
             for mut raw in sub {
                 raw.map_spans(|s| region.map(s));
                 raw.encoding = region.encoding;
@@ -390,62 +388,140 @@ impl Scanner {
         }
     }
 
-    /// Anchors of a decoded text: no further decoding inside it.
-    fn plain_anchors(&self, text: &[u8]) -> Anchors {
+    /// The anchors of a text: found by the prefilter, or at every position.
+    fn anchors(&self, text: &[u8]) -> Anchors {
         match self.inner.prefilter {
-            Prefilter::On => self.inner.finder.find(text, false),
+            Prefilter::On => self.inner.finder.find(text),
             Prefilter::Off => reference::anchors(text),
         }
     }
 
-    /// Finds credentials in one text (the input, or a decoded part of it). Spans are in
-    /// `text`'s coordinates.
-    fn scan_text(&self, text: &[u8], anchors: &Anchors, decode_base64: bool, out: &mut Vec<Raw>) {
+    /// Scans the input through the views its signs ask for (quoted-printable parts, then
+    /// escapes and character references): the decoded text replaces the input, and findings
+    /// are mapped back to the input's bytes.
+    fn scan_viewed(&self, haystack: &[u8], anchors: &Anchors, out: &mut Vec<Raw>) {
+        let (views, view_anchors) = self.views(haystack, anchors);
+        let (Some(text), Some(view_anchors)) = (views.last_text(), view_anchors) else {
+            self.scan_text(haystack, anchors, Level::Outer, out);
+            return;
+        };
+        let mut sub = Vec::new();
+        self.scan_text(text, &view_anchors, Level::Outer, &mut sub);
+        for mut raw in sub {
+            // What the views rewrote inside the key or the secret says how it was written,
+            // unless a decoder inside the view (base64) already did.
+            let rewritten = raw
+                .key_span
+                .and_then(|s| views.encoding_of(s))
+                .or_else(|| raw.secret_span.and_then(|s| views.encoding_of(s)));
+            if let Some(e) = rewritten.filter(|_| {
+                matches!(
+                    raw.encoding,
+                    Encoding::Plain | Encoding::JsonEscaped | Encoding::UrlEncoded
+                )
+            }) {
+                raw.encoding = e;
+            }
+            raw.map_spans(|s| views.source_span(s));
+            out.push(raw);
+        }
+    }
+
+    /// The views of the input its signs ask for, and the anchors of the last one's text.
+    fn views(&self, haystack: &[u8], anchors: &Anchors) -> (Views, Option<Anchors>) {
+        let mut views = Views::default();
+        let mut last_anchors = None;
+        if !anchors.quoted_printable.is_empty() {
+            let regions = quoted_printable::regions(haystack, &anchors.quoted_printable);
+            let view = quoted_printable::decode(haystack, &regions);
+            if !view.is_identity() {
+                last_anchors = Some(self.anchors(&view.text));
+                views.push(view);
+            }
+        }
+        let has_escapes = match &last_anchors {
+            Some(a) => !a.escapes.is_empty(),
+            None => !anchors.escapes.is_empty(),
+        };
+        if has_escapes {
+            let view = escapes::decode(views.last_text().unwrap_or(haystack));
+            if !view.is_identity() {
+                last_anchors = Some(self.anchors(&view.text));
+                views.push(view);
+            }
+        }
+        (views, last_anchors)
+    }
+
+    /// Finds credentials in one text (the input, or a decoded part of it), decoding the
+    /// base64 inside it as deep as `level` allows. Spans are in `text`'s coordinates.
+    fn scan_text(&self, text: &[u8], anchors: &Anchors, level: Level, out: &mut Vec<Raw>) {
         let patterns = &self.inner.patterns;
         let mut keys = candidates::keys(text, anchors, patterns);
-        if decode_base64 {
-            self.scan_base64_tokens(text, anchors, &mut keys, out);
-        }
-        if keys.is_empty() && anchors.secret_words.is_empty() {
+        self.scan_base64_tokens(text, anchors, level, &mut keys, out);
+        if keys.is_empty() && anchors.secret_words.is_empty() && anchors.access_key_words.is_empty()
+        {
             return;
         }
         keys.sort_by_key(|k| k.span);
         keys.dedup_by(|a, b| a.span == b.span && a.value == b.value);
 
-        let secrets = candidates::secrets(text, &keys, &anchors.secret_words, patterns);
+        let secrets = candidates::secrets(text, &keys, &anchors.name_words(), patterns);
         if keys.is_empty() && secrets.secrets.is_empty() {
             return;
         }
         let honour_allow = self.inner.allow_comments == AllowComments::Honour;
-        assemble::raw_findings(text, &keys, &secrets, honour_allow, out);
+        assemble::raw_findings(text, &keys, &secrets, patterns, honour_allow, out);
     }
 
     /// Decodes the base64 tokens that may hold a key ID and scans each as a text of its
     /// own. Findings inside a token are complete when the token holds a whole credential
     /// file; a token that holds only a key ID (a Kubernetes `Secret`'s data field) becomes a
     /// key candidate of the outer text, so that it can pair with a secret in a neighbouring
-    /// field.
+    /// field. Tokens of the input that carry a sign of nesting are decoded one level
+    /// further.
     fn scan_base64_tokens(
         &self,
         text: &[u8],
         anchors: &Anchors,
+        level: Level,
         keys: &mut Vec<candidates::KeyCand>,
         out: &mut Vec<Raw>,
     ) {
-        for token in candidates::base64_tokens(text, anchors, self.inner.prefilter) {
-            let Some(decoded) = decode::base64(&text[token.start..token.end]) else {
+        if level == Level::Leaf {
+            return;
+        }
+        let prefilter = self.inner.prefilter;
+        for token in candidates::base64_tokens(text, anchors, prefilter, level) {
+            let bytes = &text[token.span.start..token.span.end];
+            let decoded = if token.url {
+                decode::base64url(bytes)
+            } else {
+                decode::base64(bytes)
+            };
+            let Some(decoded) = decoded else {
                 continue;
             };
-            let inner_anchors = self.plain_anchors(&decoded);
-            if inner_anchors.key_ids.is_empty() {
+            let inner_anchors = self.anchors(&decoded);
+            let deeper = token.nested && level == Level::Outer;
+            let worth = !inner_anchors.key_ids.is_empty()
+                || (deeper && (prefilter == Prefilter::Off || !inner_anchors.base64.is_empty()));
+            if !worth {
                 continue;
             }
+            let inner_level = if deeper { Level::Nested } else { Level::Leaf };
             let mut inner = Vec::new();
-            self.scan_text(&decoded, &inner_anchors, false, &mut inner);
+            self.scan_text(&decoded, &inner_anchors, inner_level, &mut inner);
+            let token = token.span;
             for mut raw in inner {
                 if raw.kind == Kind::KeyId {
                     if let Some(value) = raw.key {
-                        keys.push(candidates::base64_key(text, token, value));
+                        keys.push(candidates::base64_key(
+                            text,
+                            token,
+                            value,
+                            &self.inner.patterns,
+                        ));
                     }
                     continue;
                 }

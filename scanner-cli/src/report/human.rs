@@ -70,6 +70,7 @@ fn write_credential(
     }
     match c.facts.example {
         Some(ExampleKind::Documentation) => notes.push("AWS documentation example".to_string()),
+        Some(ExampleKind::Fixture) => notes.push("test fixture".to_string()),
         Some(_) => notes.push("placeholder".to_string()),
         None => {}
     }

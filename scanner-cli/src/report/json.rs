@@ -19,7 +19,7 @@
 //!       "has_session_token": true | false,
 //!       "session_token_redacted": "ASIA********",  // only when it has one (the field is absent otherwise)
 //!       "canary": bool, "likely_root": bool, "own_account": bool,
-//!       "example": "documentation" | "placeholder" | null,
+//!       "example": "documentation" | "placeholder" | "fixture" | null,
 //!       "verification": null | {          // with --verify: what AWS STS answered
 //!           "status": "active" | "inactive" | "inconclusive" | "skipped",
 //!           "arn": "..." | null, "account": "..." | null, "user_id": "..." | null,
@@ -34,7 +34,8 @@
 //!                                       // such as .gz adds no name); absent otherwise
 //!           "line": 1, "column": 1,     // in the file, blob or message (in the entry's
 //!                                       // decompressed bytes, inside an archive)
-//!           "encoding": "plain" | "json-escaped" | "url-encoded" | "base64" | "utf-16le" | "utf-16be",
+//!           "encoding": "plain" | "json-escaped" | "url-encoded" | "base64" | "utf-16le" | "utf-16be"
+//!                     | "escaped" | "html" | "quoted-printable",
 //!           "secret_line": 3 | null,
 //!           // only for findings in a repository's history:
 //!           "repository": "...",
@@ -339,6 +340,7 @@ pub(super) fn finding(c: &Credential, secrets: SecretDisplay) -> JsonFinding<'_>
         own_account: c.facts.own_account,
         example: c.facts.example.map(|e| match e {
             scanner_core::ExampleKind::Documentation => "documentation",
+            scanner_core::ExampleKind::Fixture => "fixture",
             _ => "placeholder",
         }),
         verification: c.verification.as_ref().map(|v| JsonVerification {

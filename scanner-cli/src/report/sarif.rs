@@ -535,6 +535,7 @@ fn message(c: &Credential, rule: RuleKind, hit: &Hit) -> String {
         Some(ExampleKind::Documentation) => {
             notes.push("It is an AWS documentation example.".to_string());
         }
+        Some(ExampleKind::Fixture) => notes.push("It is a made-up test fixture.".to_string()),
         Some(_) => notes.push("It is a placeholder.".to_string()),
         None => {}
     }

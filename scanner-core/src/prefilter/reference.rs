@@ -4,14 +4,23 @@
 //! slower than the prefilter; it exists so that tests can demand that both give the same
 //! findings.
 
-use super::Anchors;
+use super::{literals_of, Anchor, Anchors};
 use crate::decode::{self, Utf16Region};
 use crate::finding::Span;
-use crate::rules::{KEY_ID_PREFIXES, SECRET_WORDS};
+use crate::rules::{self, KEY_ID_PREFIXES, SECRET_WORDS};
 
-/// Key ID and `secret` word anchors found by looking at every position.
+/// Key ID, `secret` word and careless-name anchors, and the signs of the decoders defined by theirs
+/// (JWT headers, escapes, quoted-printable parts), found by looking at every position. The
+/// UTF-16 and base64 anchors are not needed: the exhaustive path decodes every region and
+/// token instead.
 pub(crate) fn anchors(text: &[u8]) -> Anchors {
     let mut a = Anchors::default();
+    let signs = |kind| literals_of(kind).collect::<Vec<_>>();
+    let (jwt, escapes, qp) = (
+        signs(Anchor::Jwt),
+        signs(Anchor::Escape),
+        signs(Anchor::QuotedPrintable),
+    );
     for i in 0..text.len() {
         let rest = &text[i..];
         if KEY_ID_PREFIXES.iter().any(|p| rest.starts_with(&p[..])) {
@@ -20,8 +29,39 @@ pub(crate) fn anchors(text: &[u8]) -> Anchors {
         if SECRET_WORDS.iter().any(|w| rest.starts_with(w)) {
             a.secret_words.push(i);
         }
+        if rules::access_key_word_at(text, i) {
+            a.access_key_words.push(i);
+        }
+        for (list, signs) in [
+            (&mut a.jwt, &jwt),
+            (&mut a.escapes, &escapes),
+            (&mut a.quoted_printable, &qp),
+        ] {
+            if signs.iter().any(|s| rest.starts_with(s)) {
+                list.push(i);
+            }
+        }
     }
     a
+}
+
+/// Every maximal URL-safe base64 token that holds `-` or `_` (the others are standard
+/// tokens too): the reference for URL-safe decoding.
+pub(crate) fn base64url_tokens(text: &[u8]) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < text.len() {
+        if decode::is_base64url_char(text[i]) {
+            let t = decode::base64url_token_around(text, i);
+            i = t.end;
+            if text[t.start..t.end].iter().any(|&b| b == b'-' || b == b'_') {
+                out.push(t);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
 
 /// Every maximal base64 token: the reference for the base64 anchors.

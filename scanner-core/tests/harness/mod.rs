@@ -129,6 +129,31 @@ pub fn secret(seed: &str) -> String {
     }
 }
 
+/// AWS's documented example secret (a test fixture, not a credential).
+pub const DOC_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/// A random secret that starts like the documentation example: 22 shared characters, too
+/// few for a near-copy.
+pub fn doc_prefixed_secret(seed: &str) -> String {
+    format!("{}{}", &DOC_SECRET[..22], &secret(seed)[22..])
+}
+
+/// The documentation example with five characters changed: a near-copy (35 of 40 shared).
+pub fn near_doc_secret(seed: &str) -> String {
+    let mut rng = Rng::new(seed);
+    let mut s: Vec<u8> = DOC_SECRET.bytes().collect();
+    for at in [3, 11, 19, 27, 35] {
+        let c = loop {
+            let c = B64[rng.below(62)];
+            if c != s[at] {
+                break c;
+            }
+        };
+        s[at] = c;
+    }
+    String::from_utf8(s).unwrap()
+}
+
 pub fn session_token(seed: &str) -> String {
     let mut rng = Rng::new(seed);
     let body: String = (0..320).map(|_| char::from(B64[rng.below(64)])).collect();
@@ -174,6 +199,8 @@ impl Slots {
             "C" => key_id("ACCA", base, account),
             "S" => secret(base),
             "T" => session_token(base),
+            "D" => doc_prefixed_secret(base),
+            "E" => near_doc_secret(base),
             _ => panic!("unknown slot {name}"),
         };
         self.by_name.insert(name.to_string(), v.clone());
@@ -198,7 +225,8 @@ impl Slots {
     }
 }
 
-/// Expands `{{...}}` placeholders in an example's text.
+/// Expands `{{...}}` placeholders in an example's text. `{{begin:b64}}...{{end:b64}}`
+/// (also `b64url`, unpadded) is the base64 of what it encloses, expanded; blocks nest.
 pub fn expand(text: &str, slots: &mut Slots) -> Vec<u8> {
     let mut out = Vec::new();
     let mut rest = text;
@@ -206,6 +234,44 @@ pub fn expand(text: &str, slots: &mut Slots) -> Vec<u8> {
         out.extend_from_slice(&rest.as_bytes()[..i]);
         let j = rest[i..].find("}}").expect("closing }}") + i;
         let inner = &rest[i + 2..j];
+        if let Some(enc) = inner.strip_prefix("begin:") {
+            let (open, close) = (format!("{{{{begin:{enc}}}}}"), format!("{{{{end:{enc}}}}}"));
+            let body_start = j + 2;
+            let mut depth = 1;
+            let mut at = body_start;
+            let body_end = loop {
+                let next_open = rest[at..].find(&open).map(|n| at + n);
+                let next_close = rest[at..]
+                    .find(&close)
+                    .map(|n| at + n)
+                    .expect("a closing end:");
+                match next_open {
+                    Some(o) if o < next_close => {
+                        depth += 1;
+                        at = o + open.len();
+                    }
+                    _ => {
+                        depth -= 1;
+                        at = next_close + close.len();
+                        if depth == 0 {
+                            break next_close;
+                        }
+                    }
+                }
+            };
+            let body = expand(&rest[body_start..body_end], slots);
+            let encoded = match enc {
+                "b64" => base64(&body),
+                "b64url" => base64(&body)
+                    .trim_end_matches('=')
+                    .replace('+', "-")
+                    .replace('/', "_"),
+                e => panic!("unknown block encoding {e}"),
+            };
+            out.extend_from_slice(encoded.as_bytes());
+            rest = &rest[body_end + close.len()..];
+            continue;
+        }
         let (name, modifier) = match inner.split_once('|') {
             Some((n, m)) => (n, Some(m)),
             None => (inner, None),
@@ -214,20 +280,102 @@ pub fn expand(text: &str, slots: &mut Slots) -> Vec<u8> {
             out.push(0);
         } else if let Some(hex) = name.strip_prefix("0x") {
             out.push(u8::from_str_radix(hex, 16).expect("{{0xNN}} is one byte in hex"));
+        } else if let Some((seed, len)) = name.strip_prefix('R').and_then(|r| r.split_once(':')) {
+            // `{{R1:64}}` 64 random base64 characters, `{{RU1:43}}` URL-safe ones.
+            let len: usize = len.parse().expect("{{R<seed>:<len>}}");
+            let url = seed.starts_with('U');
+            out.extend_from_slice(random_base64(&format!("R{seed}"), len, url).as_bytes());
         } else {
             let v = slots.value(name);
             let v = match modifier {
                 None => v,
-                Some("b64") => base64(v.as_bytes()),
-                Some("url") => v.replace('/', "%2F").replace('+', "%2B"),
-                Some("json") => v.replace('/', "\\/"),
-                Some(m) => panic!("unknown modifier {m}"),
+                Some(m) => transform(&v, m),
             };
             out.extend_from_slice(v.as_bytes());
         }
         rest = &rest[j + 2..];
     }
     out.extend_from_slice(rest.as_bytes());
+    out
+}
+
+/// A slot's value as an encoder writes it (`{{S1|html}}`):
+///
+/// | modifier | what it does |
+/// |---|---|
+/// | `b64`, `b64b64` | base64, once or twice |
+/// | `url`, `url2` | `/` and `+` URL-encoded (`%2F`), twice (`%252F`) |
+/// | `json`, `json2` | `/` as `\/`, and as a JSON string inside a JSON string writes it (`\\\/`) |
+/// | `u2f`, `x2f`, `html`, `sol` | `/` and `+` as `\u002F`, `\x2F`, `&#x2F;` / `&#43;`, `&sol;` / `&plus;` |
+/// | `u`, `ub`, `x`, `dec` | every character as `\u0041`, `\u{41}`, `\x41`, `&#65;` |
+/// | `qp` | a quoted-printable soft line break (`=` newline) in the middle |
+/// | `spans` | split in the middle by `</span><span class="x">` |
+/// | `impossible` | a key ID with a `0` and an `8` in its body (AWS cannot issue it) |
+pub fn transform(v: &str, modifier: &str) -> String {
+    let each = |f: &dyn Fn(char) -> String| v.chars().map(f).collect::<String>();
+    let slash_plus = |slash: &str, plus: &str| v.replace('/', slash).replace('+', plus);
+    let middle = v.len() / 2;
+    match modifier {
+        "b64" => base64(v.as_bytes()),
+        "b64b64" => base64(base64(v.as_bytes()).as_bytes()),
+        "url" => slash_plus("%2F", "%2B"),
+        "url2" => slash_plus("%252F", "%252B"),
+        "json" => v.replace('/', "\\/"),
+        "json2" => v.replace('/', "\\\\\\/"),
+        "u2f" => slash_plus("\\u002F", "\\u002B"),
+        "x2f" => slash_plus("\\x2f", "\\x2b"),
+        "html" => slash_plus("&#x2F;", "&#43;"),
+        "sol" => slash_plus("&sol;", "&plus;"),
+        "u" => each(&|c| format!("\\u{:04X}", u32::from(c))),
+        "ub" => each(&|c| format!("\\u{{{:x}}}", u32::from(c))),
+        "x" => each(&|c| format!("\\x{:02x}", u32::from(c))),
+        "dec" => each(&|c| format!("&#{};", u32::from(c))),
+        "hexref" => each(&|c| format!("&#x{:X};", u32::from(c))),
+        "qp" => format!("{}=\n{}", &v[..middle], &v[middle..]),
+        "spans" => format!("{}</span><span class=\"x\">{}", &v[..middle], &v[middle..]),
+        // A key ID AWS cannot issue: digits outside base32 in its body.
+        "impossible" => format!("{}0{}8{}", &v[..6], &v[7..13], &v[14..]),
+        m => panic!("unknown modifier {m}"),
+    }
+}
+
+/// `len` random base64 characters (URL-safe ones if `url`), from a seed.
+pub fn random_base64(seed: &str, len: usize, url: bool) -> String {
+    let mut rng = Rng::new(seed);
+    let alphabet: Vec<u8> = if url {
+        B64[..62].iter().copied().chain(*b"-_").collect()
+    } else {
+        B64.to_vec()
+    };
+    (0..len)
+        .map(|_| char::from(alphabet[rng.below(64)]))
+        .collect()
+}
+
+/// Quoted-printable of a text (RFC 2045): `=` as `=3D`, lines cut at 76 characters with
+/// soft line breaks.
+pub fn quoted_printable(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        let mut width = 0;
+        for c in body.chars() {
+            let piece = match c {
+                '=' => "=3D".to_string(),
+                c => c.to_string(),
+            };
+            if width + piece.len() > 75 {
+                out.push_str("=\n");
+                width = 0;
+            }
+            width += piece.len();
+            out.push_str(&piece);
+        }
+        out.push_str(nl);
+    }
     out
 }
 
@@ -238,6 +386,13 @@ pub fn encode(bytes: Vec<u8>, encoding: Option<&str>) -> Vec<u8> {
         Some("utf16le") => text().encode_utf16().flat_map(u16::to_le_bytes).collect(),
         Some("utf16be") => text().encode_utf16().flat_map(u16::to_be_bytes).collect(),
         Some("base64") => base64(&bytes).into_bytes(),
+        Some("base64base64") => base64(base64(&bytes).as_bytes()).into_bytes(),
+        // The mail body (after the first blank line) in quoted-printable.
+        Some("qp") => {
+            let t = text();
+            let (head, body) = t.split_once("\n\n").unwrap_or(("", &t));
+            format!("{head}\n\n{}", quoted_printable(body)).into_bytes()
+        }
         Some(e) => panic!("unknown encoding {e}"),
     }
 }
@@ -303,7 +458,7 @@ pub fn normalize_expectation(e: &str) -> String {
         if slot('K') || slot('A') || slot('B') || slot('C') || (w.len() == 20 && w.starts_with('A'))
         {
             key = w.to_string();
-        } else if slot('S') || w.len() == 40 {
+        } else if slot('S') || slot('D') || slot('E') || w.len() == 40 {
             secret = w.to_string();
         } else if slot('T') {
             token = w.to_string();
