@@ -6,7 +6,9 @@
 //!
 //! Run with `cargo bench -p leakscan-benches`. After criterion's groups, a summary table
 //! (best of `LEAKSCAN_BENCH_RUNS` runs, default 10) shows MiB/s and the ratios. Corpus size
-//! is `LEAKSCAN_BENCH_MIB` MiB (default 16).
+//! is `LEAKSCAN_BENCH_MIB` MiB (default 16). Last, the hostile shapes of
+//! [`leakscan_benches::ADVERSARIAL`] at `LEAKSCAN_BENCH_GROWTH_KIB` KiB (default 64) and 100
+//! times that, with the linear-growth check (100 times the bytes within 150 times the time).
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -15,7 +17,8 @@ use std::time::{Duration, Instant};
 use aho_corasick::AhoCorasick;
 use criterion::{Criterion, Throughput};
 use leakscan_benches::{
-    anchor_finder, dense, near_miss, no_hit, Planted, DENSE_SEED, NEAR_MISS_SEED, NO_HIT_SEED,
+    anchor_finder, dense, growth, near_miss, no_hit, print_growth, Planted, ADVERSARIAL,
+    DENSE_SEED, NEAR_MISS_SEED, NO_HIT_SEED,
 };
 use memchr::memmem;
 use scanner_core::{Finding, Kind, Scanner};
@@ -269,5 +272,15 @@ fn main() {
 
     if !quick {
         summary(&tools, &corpora, runs);
+        println!();
+        println!("Hostile shapes: 100 times the bytes within 150 times the time");
+        let small = env_usize("LEAKSCAN_BENCH_GROWTH_KIB", 64) << 10;
+        let rows: Vec<_> = ADVERSARIAL
+            .iter()
+            .map(|s| growth(&tools.scanner, s, small))
+            .collect();
+        if !print_growth(&rows) {
+            println!("MISSED: a hostile shape grows faster than linearly");
+        }
     }
 }

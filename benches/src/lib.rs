@@ -688,6 +688,180 @@ fn fix_lines(dense: &mut Dense) {
     dense.planted = kept;
 }
 
+/// Hostile input shapes, each built to `size` bytes: what a crafted file under the size
+/// limits may hold to make matching slow. Matching must stay linear in the input on each.
+pub const ADVERSARIAL: &[&str] = &[
+    "pairs-one-line",
+    "key-ids-one-line",
+    "secrets-one-line",
+    "secret-words-one-line",
+    "labels-no-values",
+    "base64-one-line",
+    "nested-escapes",
+    "nested-base64",
+    "utf16-pairs",
+];
+
+/// The hostile shape `shape` (one of [`ADVERSARIAL`]), `size` bytes long.
+pub fn adversarial(shape: &str, size: usize, seed: u64) -> Vec<u8> {
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::with_capacity(size + 256);
+    let secret_word = ["sec", "ret"].concat();
+    while out.len() < size {
+        match shape {
+            // One line of `KEYID secret=SECRET ` repeated: every key ID has hundreds of
+            // secrets within reach, and every secret hundreds of key IDs.
+            "pairs-one-line" => {
+                let (k, s) = (key_id(&mut rng), secret_key(&mut rng));
+                out.extend_from_slice(format!("{k} {secret_word}={s} ").as_bytes());
+            }
+            "key-ids-one-line" => {
+                out.extend_from_slice(key_id(&mut rng).as_bytes());
+                out.push(b' ');
+            }
+            "secrets-one-line" => {
+                out.extend_from_slice(secret_key(&mut rng).as_bytes());
+                out.push(b' ');
+            }
+            // The secret-name words the prefilter anchors on, with nothing to confirm.
+            "secret-words-one-line" => {
+                out.extend_from_slice(format!("{secret_word} aws_{secret_word} ").as_bytes());
+            }
+            "labels-no-values" => {
+                out.extend_from_slice(
+                    format!("aws_{secret_word}_access_key=\"\" aws_access_key_id: ").as_bytes(),
+                );
+            }
+            // One base64 body without a line break, with key-ID-shaped runs inside and the
+            // signs of an encoded key ID (so that the body is decoded at every size).
+            "base64-one-line" => {
+                out.extend_from_slice(rng.string(BASE64, 200).as_bytes());
+                out.extend_from_slice(key_id(&mut rng).as_bytes());
+                let encoded = base64_encode(key_id(&mut rng).as_bytes());
+                out.extend_from_slice(encoded.trim_end_matches('=').as_bytes());
+            }
+            // Escapes within escapes: JSON in a JSON string, URL encoding of URL encoding.
+            "nested-escapes" => {
+                let s = secret_key(&mut rng)
+                    .replace('/', r"\\\\\\\/")
+                    .replace('+', "%25252B");
+                out.extend_from_slice(
+                    format!(
+                        r#"{{\\\"{secret_word}\\\":\\\"{s}\\\",\\\"k\\\":\\\"{}\\\"}}"#,
+                        key_id(&mut rng)
+                    )
+                    .as_bytes(),
+                );
+            }
+            // Base64 of base64 of a pair, in one line.
+            "nested-base64" => {
+                let pair = format!(
+                    "aws_access_key_id={}\naws_{secret_word}_access_key={}\n",
+                    key_id(&mut rng),
+                    secret_key(&mut rng)
+                );
+                out.extend_from_slice(
+                    base64_encode(base64_encode(pair.as_bytes()).as_bytes()).as_bytes(),
+                );
+            }
+            // UTF-16LE pairs without a line break.
+            "utf16-pairs" => {
+                let text = format!(
+                    "{} {secret_word}={} ",
+                    key_id(&mut rng),
+                    secret_key(&mut rng)
+                );
+                for b in text.bytes() {
+                    out.extend_from_slice(&[b, 0]);
+                }
+            }
+            _ => panic!("unknown adversarial shape {shape}"),
+        }
+    }
+    out.truncate(size);
+    out
+}
+
+/// How much longer a scan of 100 times the bytes of a hostile shape may take.
+pub const GROWTH_ALLOWED: f64 = 150.0;
+
+/// One hostile shape scanned at two sizes, 100 times apart.
+#[derive(Clone, Debug)]
+pub struct Growth {
+    /// The shape (one of [`ADVERSARIAL`]).
+    pub shape: &'static str,
+    /// Bytes of the small and the large input.
+    pub sizes: (usize, usize),
+    /// Best wall-clock time of each.
+    pub times: (std::time::Duration, std::time::Duration),
+    /// Findings in the large input.
+    pub findings: usize,
+}
+
+impl Growth {
+    /// How many times longer the large scan took.
+    pub fn ratio(&self) -> f64 {
+        self.times.1.as_secs_f64() / self.times.0.as_secs_f64().max(1e-9)
+    }
+
+    /// Whether the growth is within [`GROWTH_ALLOWED`].
+    pub fn ok(&self) -> bool {
+        self.ratio() <= GROWTH_ALLOWED
+    }
+}
+
+fn best_scan(
+    runs: usize,
+    scanner: &scanner_core::Scanner,
+    bytes: &[u8],
+) -> (std::time::Duration, usize) {
+    let mut best = std::time::Duration::MAX;
+    let mut found = 0;
+    for _ in 0..runs {
+        let t = std::time::Instant::now();
+        found = std::hint::black_box(scanner.scan(std::hint::black_box(bytes))).len();
+        best = best.min(t.elapsed());
+    }
+    (best, found)
+}
+
+/// Scans `shape` at `small` bytes (best of 5) and at 100 times that (best of 2).
+pub fn growth(scanner: &scanner_core::Scanner, shape: &'static str, small: usize) -> Growth {
+    let a = adversarial(shape, small, 1);
+    let b = adversarial(shape, small * 100, 1);
+    let (ta, _) = best_scan(5, scanner, &a);
+    let (tb, findings) = best_scan(2, scanner, &b);
+    Growth {
+        shape,
+        sizes: (a.len(), b.len()),
+        times: (ta, tb),
+        findings,
+    }
+}
+
+/// Prints the table of [`growth`] rows; returns whether every row is within bounds.
+pub fn print_growth(rows: &[Growth]) -> bool {
+    println!(
+        "{:<24} {:>9} {:>10} {:>9} {:>11} {:>8} {:>7}",
+        "shape", "small", "time", "large", "time", "MiB/s", "ratio"
+    );
+    for g in rows {
+        println!(
+            "{:<24} {:>8}K {:>9.2?} {:>8}K {:>10.2?} {:>8.1} {:>6.0}× {} ({} findings)",
+            g.shape,
+            g.sizes.0 >> 10,
+            g.times.0,
+            g.sizes.1 >> 10,
+            g.times.1,
+            g.sizes.1 as f64 / f64::from(1u32 << 20) / g.times.1.as_secs_f64(),
+            g.ratio(),
+            if g.ok() { "ok" } else { "TOO SLOW" },
+            g.findings,
+        );
+    }
+    rows.iter().all(Growth::ok)
+}
+
 /// Standard base64 with padding.
 pub fn base64_encode(input: &[u8]) -> String {
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);

@@ -37,6 +37,10 @@ pub(crate) struct Bodies<'a> {
     text: &'a [u8],
     /// A `mappings` string found before, whole.
     mappings: Option<Span>,
+    /// The last run found to be a base64 body: key IDs inside it are in it too, without
+    /// reading up to [`MAX_RUN_SCAN`] bytes around each (many key-ID-shaped runs in one
+    /// long body would make that quadratic).
+    body: Option<Span>,
 }
 
 impl<'a> Bodies<'a> {
@@ -44,6 +48,7 @@ impl<'a> Bodies<'a> {
         Bodies {
             text,
             mappings: None,
+            body: None,
         }
     }
 
@@ -64,11 +69,18 @@ impl<'a> Bodies<'a> {
         if !glue_before && !glue_after {
             return false;
         }
+        if self
+            .body
+            .is_some_and(|b| b.start <= key.start && key.end <= b.end)
+        {
+            return true;
+        }
         if self.in_mappings(key) {
             return true;
         }
         let run = run_around(text, key, is_body_char);
         if run.len() >= MIN_BODY_RUN && looks_like_base64(text, run, key) {
+            self.body = Some(run);
             return true;
         }
         if in_jwt(text, key) || after_data_uri(text, run) {
