@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Fuzzes the history engine's readers (packs with and without their index, loose objects)
-# with AFL++ through cargo-afl, on the stable toolchain, for a fixed time. Not run in CI.
+# Fuzzes with AFL++ through cargo-afl, on the stable toolchain, for a fixed time each. Not
+# run in CI. Targets (fuzz/src/bin):
+#   history  the history engine's readers: packs with and without their index, loose objects
+#   scan     Scanner on any bytes (archives opened), prefilter on = off, chunked reads = slice
 #
 # Usage: benches/fuzz.sh
-#   env DURATION=SECONDS  how long to fuzz (default 1200)
-#   env OUT=DIR           AFL's output directory (default a temporary one, removed after)
+#   env TARGETS="history scan"  which targets (default both)
+#   env DURATION=SECONDS        how long to fuzz each (default 1200)
+#   env OUT=DIR                 AFL's output directory (default a temporary one, removed after)
 #
 # Installs cargo-afl (`cargo install cargo-afl`, which builds AFL++ from the registry) when
 # it is missing. Seeds are made at run time with git: a pack with deltas and its index, the
@@ -22,58 +25,98 @@ cargo afl config --build >/dev/null 2>&1 || true
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fuzz.XXXXXX")
 KEEP_OUT=${OUT:-}
-OUT=${OUT:-$WORK/out}
+OUT_BASE=${OUT:-$WORK/out}
 trap 'rm -rf "$WORK"' EXIT
-
-(cd "$FUZZ" && cargo afl build --release --bin history)
-BIN=$FUZZ/target/release/history
-
-# Seeds: one byte saying what follows (0 loose object, 1 pack without index, 2 index length,
-# index, pack), as src/bin/history.rs reads them.
-SEEDS=$WORK/in
-mkdir -p "$SEEDS"
-REPO=$WORK/repo
-git init -q "$REPO"
+TARGETS=${TARGETS:-history scan}
 export GIT_AUTHOR_NAME=F GIT_AUTHOR_EMAIL=f@example.com GIT_COMMITTER_NAME=F GIT_COMMITTER_EMAIL=f@example.com
-for i in 1 2 3; do
-    {
-        for j in $(seq 1 30); do echo "line $j of version $i"; done
-        echo "aws_access_key_id = AKIAQ$(printf 'ABCDEFGHIJKLMNO%d' "$i" | tr 0-9 A-J)"
-    } >"$REPO/config"
-    echo "file $i" >"$REPO/f$i"
+
+# A key pair made at run time (never committed): AKIA and 16 base32 letters, 40 base64.
+key_id() { printf 'AKIA%s' "$(head -c 2000 /dev/urandom | tr -dc 'A-Z2-7' | head -c 16)"; }
+secret() { head -c 200 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9/+' | head -c 40; }
+
+seeds_history() {
+    local SEEDS=$1 REPO=$WORK/repo
+    git init -q "$REPO"
+    for i in 1 2 3; do
+        {
+            for j in $(seq 1 30); do echo "line $j of version $i"; done
+            echo "aws_access_key_id = $(key_id)"
+        } >"$REPO/config"
+        echo "file $i" >"$REPO/f$i"
+        git -C "$REPO" add -A
+        git -C "$REPO" commit -q -m "version $i"
+    done
+    git -C "$REPO" gc -q
+    echo "a loose one" >"$REPO/loose"
     git -C "$REPO" add -A
-    git -C "$REPO" commit -q -m "version $i"
-done
-git -C "$REPO" gc -q
-echo "a loose one" >"$REPO/loose"
-git -C "$REPO" add -A
-git -C "$REPO" commit -q -m loose
-n=0
-for f in $(find "$REPO/.git/objects" -path '*/pack' -prune -o -type f -name '??????????????????????????????????????' -print); do
-    { printf '\0'; cat "$f"; } >"$SEEDS/loose-$n"
-    n=$((n + 1))
-done
-pack=$(ls "$REPO"/.git/objects/pack/*.pack)
-idx=${pack%.pack}.idx
-{ printf '\1'; cat "$pack"; } >"$SEEDS/pack"
-python3 - "$idx" "$pack" "$SEEDS/pack-and-index" <<'PY'
+    git -C "$REPO" commit -q -m loose
+    local n=0 f
+    for f in $(find "$REPO/.git/objects" -path '*/pack' -prune -o -type f -name '??????????????????????????????????????' -print); do
+        { printf '\0'; cat "$f"; } >"$SEEDS/loose-$n"
+        n=$((n + 1))
+    done
+    local pack idx
+    pack=$(ls "$REPO"/.git/objects/pack/*.pack)
+    idx=${pack%.pack}.idx
+    { printf '\1'; cat "$pack"; } >"$SEEDS/pack"
+    python3 - "$idx" "$pack" "$SEEDS/pack-and-index" <<'PY'
 import struct, sys
 idx = open(sys.argv[1], "rb").read()
 pack = open(sys.argv[2], "rb").read()
 open(sys.argv[3], "wb").write(b"\x02" + struct.pack("<I", len(idx)) + idx + pack)
 PY
-
-echo "fuzzing for $DURATION s with $(ls "$SEEDS" | wc -l) seeds"
-AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-    cargo afl fuzz -i "$SEEDS" -o "$OUT" -V "$DURATION" -t 5000 -m none "$BIN" >"$WORK/afl.log" 2>&1 || {
-    tail -n 30 "$WORK/afl.log" >&2
-    exit 1
 }
-stats=$OUT/default/fuzzer_stats
-grep -E '^(run_time|execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|bitmap_cvg)' "$stats"
-crashes=$(grep '^saved_crashes' "$stats" | awk '{ print $3 }')
-if [[ $crashes != 0 ]]; then
-    echo "crashes in $OUT/default/crashes" >&2
-    [[ -n $KEEP_OUT ]] || cp -r "$OUT/default/crashes" "./fuzz-crashes"
-    exit 1
-fi
+
+seeds_scan() {
+    local SEEDS=$1 k s
+    k=$(key_id) s=$(secret)
+    local text="[default]
+aws_access_key_id = $k
+aws_secret_access_key = $s
+"
+    printf '\0%s' "$text" >"$SEEDS/ini"
+    printf '\1%s' "$text" >"$SEEDS/ini-prefilter"
+    printf '\0{"AccessKeyId": "%s", "SecretAccessKey": "%s"}' "$k" "${s//\//\\/}" >"$SEEDS/json"
+    printf '\1%s' "$(printf '%s' "$text" | base64 -w0)" >"$SEEDS/base64"
+    { printf '\0'; printf '%s' "$text" | iconv -t UTF-16LE; } >"$SEEDS/utf16"
+    python3 - "$SEEDS" "$text" <<'PY'
+import gzip, io, sys, tarfile, zipfile
+seeds, text = sys.argv[1], sys.argv[2].encode()
+z = io.BytesIO()
+with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as f:
+    f.writestr("config/credentials", text)
+open(f"{seeds}/zip", "wb").write(b"\0" + z.getvalue())
+t = io.BytesIO()
+with tarfile.open(fileobj=t, mode="w:gz") as f:
+    info = tarfile.TarInfo("inner.zip")
+    info.size = len(z.getvalue())
+    f.addfile(info, io.BytesIO(z.getvalue()))
+open(f"{seeds}/zip-in-tar-gz", "wb").write(b"\0" + t.getvalue())
+open(f"{seeds}/gz", "wb").write(b"\0" + gzip.compress(text))
+PY
+}
+
+failed=0
+for target in $TARGETS; do
+    (cd "$FUZZ" && cargo afl build --release --bin "$target")
+    BIN=$FUZZ/target/release/$target
+    SEEDS=$WORK/in-$target
+    OUT=$OUT_BASE/$target
+    mkdir -p "$SEEDS"
+    "seeds_$target" "$SEEDS"
+    echo "$target: fuzzing for $DURATION s with $(ls "$SEEDS" | wc -l) seeds"
+    AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+        cargo afl fuzz -i "$SEEDS" -o "$OUT" -V "$DURATION" -t 5000 -m none "$BIN" >"$WORK/afl-$target.log" 2>&1 || {
+        tail -n 30 "$WORK/afl-$target.log" >&2
+        exit 1
+    }
+    stats=$OUT/default/fuzzer_stats
+    grep -E '^(run_time|execs_done|execs_per_sec|corpus_count|saved_crashes|saved_hangs|bitmap_cvg)' "$stats" | sed "s/^/$target: /"
+    crashes=$(grep '^saved_crashes' "$stats" | awk '{ print $3 }')
+    if [[ $crashes != 0 ]]; then
+        echo "$target: crashes in $OUT/default/crashes" >&2
+        [[ -n $KEEP_OUT ]] || cp -r "$OUT/default/crashes" "./fuzz-crashes-$target"
+        failed=1
+    fi
+done
+exit $failed

@@ -1,0 +1,110 @@
+//! Properties that hold for every input, checked on generated ones (proptest): the scanner
+//! never panics, a reader in any chunking finds what a slice does, and the prefilter only
+//! ever skips work, never a finding. `PROPTEST_CASES=10000` runs more cases.
+
+mod harness;
+
+use std::io::Read;
+
+use proptest::prelude::*;
+use scanner_core::{ExamplePolicy, Prefilter, Scanner};
+
+/// A reader handing out its bytes in the chunk sizes given, cycling through them.
+struct Chunked<'a> {
+    bytes: &'a [u8],
+    sizes: Vec<usize>,
+    next: usize,
+}
+
+impl Read for Chunked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let size = self.sizes[self.next % self.sizes.len()];
+        self.next += 1;
+        let n = size.min(buf.len()).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+/// Credential-shaped inputs: fragments of pairs, names, encodings and separators (a key
+/// pair made at run time among them), glued in any order, and any bytes between.
+fn texts() -> impl Strategy<Value = Vec<u8>> {
+    let key = harness::key_id(&["AK", "IA"].concat(), "properties", None);
+    let secret = harness::secret("properties");
+    let fragments: Vec<Vec<u8>> = [
+        key.as_str(),
+        secret.as_str(),
+        "aws_access_key_id = ",
+        "aws_secret_access_key = ",
+        "aws_session_token=",
+        "secret",
+        "AKIA",
+        "ASIA",
+        "QUtJQ",
+        "A\0K\0I\0A\0",
+        "\n",
+        " ",
+        "\"",
+        "\\/",
+        "%2F",
+        "&#x2F;",
+        "\\u002F",
+        "=\n",
+        "{\"AccessKeyId\": \"",
+        "\", \"SecretAccessKey\": \"",
+        "- ",
+        "[default]\n",
+        "leakscan:allow",
+        "PK\x03\x04",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .chain([vec![0x1f, 0x8b, 0x08]])
+    .collect();
+    let piece = prop_oneof![
+        3 => proptest::sample::select(fragments),
+        1 => proptest::collection::vec(any::<u8>(), 0..24),
+    ];
+    proptest::collection::vec(piece, 0..40).prop_map(|p| p.concat())
+}
+
+/// 256 cases, or `PROPTEST_CASES`.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+        let scanner = Scanner::builder().build();
+        let _ = scanner.scan_detailed(&bytes);
+    }
+
+    #[test]
+    fn a_reader_in_any_chunks_finds_what_the_slice_holds(
+        text in texts(),
+        sizes in proptest::collection::vec(1usize..64, 1..8),
+    ) {
+        let scanner = Scanner::builder().build();
+        let read = scanner
+            .scan_reader(Chunked { bytes: &text, sizes, next: 0 })
+            .expect("reading a slice cannot fail");
+        prop_assert_eq!(read, scanner.scan(&text));
+    }
+
+    #[test]
+    fn the_prefilter_never_loses_a_finding(text in texts()) {
+        let on = Scanner::builder().examples(ExamplePolicy::Report).build();
+        let off = Scanner::builder()
+            .examples(ExamplePolicy::Report)
+            .prefilter(Prefilter::Off)
+            .build();
+        prop_assert_eq!(on.scan(&text), off.scan(&text));
+    }
+}
