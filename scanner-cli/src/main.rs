@@ -140,10 +140,7 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
         eprintln!("leakscan: {}: {}", e.path, e.reason);
     }
     for s in &report.skipped {
-        eprintln!(
-            "leakscan: {}: skipped, {} bytes is over --max-file-size",
-            s.path, s.size
-        );
+        eprintln!("leakscan: {}: skipped, {}", s.path, s.reason());
     }
     // Warnings: the archive was read and everything readable in it scanned; they do not
     // change the exit status (as files over --max-file-size do not).

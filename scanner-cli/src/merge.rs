@@ -172,6 +172,7 @@ fn summary(outcome: &mut Outcome, doc: &Value) -> anyhow::Result<()> {
         outcome.skipped.push(Skipped {
             path: string(s, "path")?,
             size: number(s, "size"),
+            why: crate::scan::SkipWhy::parse(s.get("reason").and_then(Value::as_str)),
         });
     }
     for r in array(stats, "repositories")? {

@@ -8,6 +8,7 @@ mod archives;
 mod golden;
 mod history;
 mod hooks;
+mod hostile;
 mod remote;
 mod state;
 mod support;

@@ -59,7 +59,9 @@
 //!   ],
 //!   "errors": [ { "path": "...", "reason": "..." } ],        // inputs that could not be read
 //!   "stats": { "files_scanned": N, "bytes_scanned": N, "files_skipped": N,
-//!              "skipped": [ { "path": "...", "size": N } ],  // over --max-file-size
+//!              "skipped": [ { "path": "...", "size": N,   // files met while walking, not read
+//!                             "reason": "too-large"      // over --max-file-size
+//!                                     | "fifo" | "socket" | "device" | "not-a-regular-file" } ],
 //!              "repositories": [ { "path": "...", "packs": N, "commits": N,
 //!                   "blobs_scanned": N,        // blobs read and scanned by this run
 //!                   "bytes_scanned": N, "blobs_already_seen": N, "blobs_too_large": N,
@@ -246,6 +248,7 @@ pub(super) struct JsonError<'a> {
 struct JsonSkipped<'a> {
     path: &'a str,
     size: u64,
+    reason: &'static str,
 }
 
 #[derive(Serialize)]
@@ -424,6 +427,7 @@ pub(super) fn stats(report: &Report) -> Stats<'_> {
             .map(|s| JsonSkipped {
                 path: &s.path,
                 size: s.size,
+                reason: s.why.as_str(),
             })
             .collect(),
         repositories: report
