@@ -34,8 +34,10 @@ pub enum Command {
     /// "Remote sources" below) and scanned like local repositories.
     ///
     /// Exit status: 0 nothing found; 1 credentials found; 2 nothing found, but some input
-    /// could not be read, or some remote repository could not be cloned or fetched (each
-    /// is reported with its reason).
+    /// could not be read (a path or standard input named and not read whole: missing,
+    /// unreadable, over --max-file-size, not a regular file), or some remote repository
+    /// could not be cloned or fetched (each is reported with its reason); with
+    /// --fail-on-skip, also when files met while walking were skipped.
     Scan(Box<ScanArgs>),
     /// Git hooks: run one (`pre-push`), or install leakscan's.
     #[command(subcommand)]
@@ -307,6 +309,13 @@ pub struct ScanArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 5, requires = "verify")]
     pub verify_timeout: u64,
 
+    /// Exit status 2 (when nothing was found) also if anything was skipped: files met while
+    /// walking (over --max-file-size, or not regular files), blobs over --max-file-size,
+    /// parts of archives not read. Inputs named on the command line, standard input among
+    /// them, are always an error when not read.
+    #[arg(long)]
+    pub fail_on_skip: bool,
+
     /// Which findings make the exit status 1: any (default), or only keys verified active
     /// (implies --verify; for CI that tolerates revoked keys in history).
     #[arg(long, value_enum, default_value_t = FailOn::Any)]
@@ -379,6 +388,8 @@ pub struct ScanConfig {
     /// The verifier, with --verify.
     pub verifier: Option<scanner_verify::Verifier>,
     pub fail_on: FailOn,
+    /// `--fail-on-skip` or the configuration's `fail_on_skip`: anything skipped is an error.
+    pub fail_on_skip: bool,
     pub write_baseline: Option<PathBuf>,
     /// Remote sources, when any were given: the only reason besides --verify to go on the
     /// network.
@@ -714,6 +725,7 @@ impl ScanArgs {
             write_baseline: self.write_baseline,
             verifier,
             fail_on: self.fail_on,
+            fail_on_skip: self.fail_on_skip || file.fail_on_skip.unwrap_or(false),
             remote,
         })
     }

@@ -10,6 +10,9 @@
 //! own_accounts = ["123456789012"]
 //! # Canary-token accounts beyond the built-in list.
 //! canary_accounts = ["210987654321"]
+//! # Files skipped while walking, blobs over the size limit and parts of archives not read
+//! # make the exit status 2 (as `--fail-on-skip` does).
+//! fail_on_skip = true
 //!
 //! # More label vocabulary: regular expressions matched, ignoring case, against the letters
 //! # and digits of the name a value is assigned to (`CORP_VAULT_KEY` is `corpvaultkey`).
@@ -51,6 +54,7 @@ struct Raw {
     allow: Vec<RawAllow>,
     #[serde(default)]
     labels: RawLabels,
+    fail_on_skip: Option<bool>,
 }
 
 /// `[labels]`: one list of patterns per label kind.
@@ -100,6 +104,8 @@ pub struct FileConfig {
     pub allowed_fingerprints: Vec<String>,
     /// `[labels]`: label patterns by kind, in file order, each checked to compile.
     pub label_patterns: Vec<(LabelKind, String)>,
+    /// `fail_on_skip = true`: what was not read makes the exit status 2 (`--fail-on-skip`).
+    pub fail_on_skip: Option<bool>,
 }
 
 /// `file:line:column` of a byte range of `text`.
@@ -187,6 +193,7 @@ impl FileConfig {
             canary_accounts: accounts(raw.canary_accounts)?,
             allowed_fingerprints: allowed,
             label_patterns,
+            fail_on_skip: raw.fail_on_skip,
         })
     }
 }

@@ -155,9 +155,10 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
                 .is_some_and(|v| v.status == Status::Active)
         }),
     };
+    let unread = config.fail_on_skip.then(|| not_read(&report)).flatten();
     let code = if failing {
         EXIT_FOUND
-    } else if !report.errors.is_empty() {
+    } else if !report.errors.is_empty() || unread.is_some() {
         EXIT_ERROR
     } else {
         EXIT_CLEAN
@@ -182,7 +183,35 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
     if let Some(remote) = &report.remote {
         eprintln!("{}", sources::summary_line(remote));
     }
+    if let Some(unread) = unread.filter(|_| code == EXIT_ERROR) {
+        eprintln!("leakscan: --fail-on-skip: {unread} not read");
+    }
     Ok(code)
+}
+
+/// What was skipped (files met while walking, blobs over the size limit, parts of
+/// archives), as `--fail-on-skip` tells it; `None` when everything was read.
+fn not_read(report: &Report) -> Option<String> {
+    let blobs: u64 = report
+        .repositories
+        .iter()
+        .map(|r| r.stats.blobs_too_large)
+        .sum();
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let parts: Vec<String> = [
+        (report.skipped.len() as u64, "file", "files"),
+        (blobs, "blob", "blobs"),
+        (
+            report.archive_skips.len() as u64,
+            "part of an archive",
+            "parts of archives",
+        ),
+    ]
+    .into_iter()
+    .filter(|&(n, _, _)| n > 0)
+    .map(|(n, one, many)| plural(n, one, many))
+    .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 /// Asks STS about every key pair; a live root user key becomes critical.

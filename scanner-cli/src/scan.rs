@@ -748,7 +748,7 @@ fn scan_file(
             size,
             why,
         };
-        if file.named && why != SkipWhy::TooLarge {
+        if file.named {
             // Named on the command line and not read: the run did not do what was asked.
             FileResult::Failed(InputError {
                 path: s.path.clone(),
@@ -856,8 +856,28 @@ fn open_file_path(file: &std::fs::File) -> Option<PathBuf> {
     None
 }
 
+/// The size of standard input when it is a regular file.
+fn stdin_file_size() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+        let meta = std::fs::File::from(fd).metadata().ok()?;
+        return meta.is_file().then_some(meta.len());
+    }
+    #[allow(unreachable_code)]
+    None
+}
+
 fn scan_stdin(scanner: &Scanner, max_size: u64) -> FileResult {
     let path = "-".to_string();
+    // Standard input redirected from a file says its size: one over the limit is not read.
+    if let Some(size) = stdin_file_size().filter(|&n| n > max_size) {
+        return FileResult::Failed(InputError {
+            path,
+            reason: format!("not read: {size} bytes is over --max-file-size"),
+        });
+    }
     let mut buf = Vec::new();
     let limit = max_size.saturating_add(1);
     if let Err(e) = std::io::stdin().lock().take(limit).read_to_end(&mut buf) {
@@ -868,10 +888,11 @@ fn scan_stdin(scanner: &Scanner, max_size: u64) -> FileResult {
     }
     let size = buf.len() as u64;
     if size > max_size {
-        return FileResult::Skipped(Skipped {
+        // A stream is always named: not reading it whole is an error. Nothing past the
+        // limit was read.
+        return FileResult::Failed(InputError {
             path,
-            size,
-            why: SkipWhy::TooLarge,
+            reason: format!("not read: more than {max_size} bytes, over --max-file-size"),
         });
     }
     scanned(Origin::Stdin, size, scanner.scan_detailed(&buf))

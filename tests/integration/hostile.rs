@@ -174,3 +174,167 @@ fn issue12_4_standard_input_is_read_even_from_a_pipe() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(parse(&r)["findings"][0]["key_id"], key_id(1202));
 }
+
+#[test]
+fn issue12_5_a_stream_over_the_size_limit_is_an_error_and_read_no_further() {
+    let bin = assert_cmd::cargo::cargo_bin("leakscan");
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let child = Command::new("sh")
+        .args(["-c", "head -c 2G /dev/zero | \"$0\" scan -"])
+        .arg(&bin)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let r = wait_within(
+        child,
+        Duration::from_secs(60),
+        "head -c 2G /dev/zero | leakscan",
+    );
+    eprintln!("2 GiB of zeros on standard input: {:?}", started.elapsed());
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("-: not read: more than 268435456 bytes, over --max-file-size"),
+        "{}",
+        r.stderr
+    );
+
+    // Redirected from a file: its size says it all, nothing is read.
+    let big = dir.path().join("big");
+    std::fs::write(&big, vec![b'x'; 5000]).unwrap();
+    let r = wait_within(
+        leakscan()
+            .args(["scan", "-", "--max-file-size", "4K"])
+            .stdin(std::fs::File::open(&big).unwrap())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+        Duration::from_secs(60),
+        "leakscan scan - < big",
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("-: not read: 5000 bytes is over --max-file-size"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn issue12_5_a_named_file_not_read_is_an_error_and_skips_while_walking_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let big = format!("{}{}", credentials_file(1210), "#\n".repeat(2000));
+    std::fs::create_dir(d.join("tree")).unwrap();
+    std::fs::write(d.join("tree/big.ini"), &big).unwrap();
+    std::fs::write(d.join("tree/small.txt"), "nothing\n").unwrap();
+    std::fs::write(d.join("found.ini"), credentials_file(1211)).unwrap();
+
+    // Named and over the limit: an error, exit 2; findings elsewhere still reported.
+    let r = run_within(
+        &[
+            "scan",
+            "tree/big.ini",
+            "--max-file-size",
+            "1K",
+            "--format",
+            "json",
+        ],
+        d,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let doc = parse(&r);
+    assert_eq!(doc["errors"][0]["path"], "tree/big.ini");
+    assert_eq!(
+        doc["errors"][0]["reason"],
+        format!("not read: {} bytes is over --max-file-size", big.len())
+    );
+    let r = run_within(
+        &[
+            "scan",
+            "tree/big.ini",
+            "found.ini",
+            "--max-file-size",
+            "1K",
+            "--format",
+            "json",
+        ],
+        d,
+    );
+    assert_eq!(r.code, 1, "findings win the exit status: {}", r.stderr);
+    let doc = parse(&r);
+    assert_eq!(doc["findings"][0]["key_id"], key_id(1211));
+    assert_eq!(doc["errors"][0]["path"], "tree/big.ini");
+
+    // Met while walking: a skip, listed and counted, exit 0...
+    let r = run_within(&["scan", "tree", "--max-file-size", "1K"], d);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "leakscan: tree/big.ini: skipped, {} bytes is over --max-file-size",
+            big.len()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("; 1 skipped over --max-file-size"),
+        "{}",
+        r.stderr
+    );
+    let doc = parse(&run_within(
+        &["scan", "tree", "--max-file-size", "1K", "--format", "json"],
+        d,
+    ));
+    assert_eq!(doc["stats"]["files_skipped"], 1);
+    assert_eq!(
+        skipped(&doc),
+        [("tree/big.ini".to_string(), "too-large".to_string())]
+    );
+    // ... and an error with --fail-on-skip, or the configuration's fail_on_skip.
+    let r = run_within(
+        &["scan", "tree", "--max-file-size", "1K", "--fail-on-skip"],
+        d,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("leakscan: --fail-on-skip: 1 file not read"),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(
+        d.join("tree/leakscan.toml"),
+        "max_file_size = \"1K\"\nfail_on_skip = true\n",
+    )
+    .unwrap();
+    let r = run_within(&["scan", "tree"], d);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
+
+#[test]
+fn issue12_5_fail_on_skip_counts_blobs_over_the_size_limit() {
+    let (_tmp, mut repo) = fixture();
+    repo.write("big.txt", &"x".repeat(4000));
+    repo.commit("big");
+    std::fs::remove_file(repo.dir.join("big.txt")).unwrap();
+    repo.commit("gone");
+    let r = run_within(&["scan", ".", "--max-file-size", "1K"], &repo.dir);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run_within(
+        &["scan", ".", "--max-file-size", "1K", "--fail-on-skip"],
+        &repo.dir,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--fail-on-skip: 1 blob not read"),
+        "{}",
+        r.stderr
+    );
+}
