@@ -263,9 +263,15 @@ pub struct ScanArgs {
     pub color: ColorChoice,
 
     /// Configuration file (default: `leakscan.toml` at the root of the first directory
-    /// scanned, if there is one).
+    /// scanned, if there is one, except in runs with remote sources). What the
+    /// configuration did is said on stderr and in the JSON's `stats.config`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Ignore any `leakscan.toml` in the scanned directories (for a tree you do not trust:
+    /// its configuration can exclude paths and allow findings).
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
 
     /// Report only findings whose fingerprints are not in this baseline file.
     #[arg(long, value_name = "FILE")]
@@ -379,7 +385,9 @@ pub struct ScanConfig {
     pub inputs: Vec<Input>,
     pub scanner: Scanner,
     pub max_file_size: u64,
-    pub excludes: Vec<String>,
+    pub excludes: Excludes,
+    /// The configuration file applied, if any, and what it holds.
+    pub config_file: Option<ConfigFile>,
     pub threads: Option<usize>,
     pub history: History,
     pub report: ReportConfig,
@@ -396,6 +404,65 @@ pub struct ScanConfig {
     pub remote: Option<RemoteConfig>,
     /// `--cache`: the state's directory; `--full`.
     pub state: Option<StateConfig>,
+}
+
+/// Paths not to walk: `--exclude` globs and the configuration's `exclude`, kept apart so
+/// that what the configuration excluded can be counted.
+#[derive(Debug, Clone, Default)]
+pub struct Excludes {
+    pub command_line: Vec<String>,
+    pub config: Vec<String>,
+}
+
+/// Where the configuration file applied was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigFound {
+    /// `leakscan.toml` at the root of a scanned directory.
+    ScannedTree,
+    /// `--config FILE`.
+    CommandLine,
+}
+
+impl ConfigFound {
+    /// The name machine reports give it (`stats.config.found`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfigFound::ScannedTree => "scanned-tree",
+            ConfigFound::CommandLine => "command-line",
+        }
+    }
+}
+
+/// The configuration file applied: where it is and what it sets, for reports to say.
+#[derive(Clone, Debug)]
+pub struct ConfigFile {
+    /// As reports show it.
+    pub path: String,
+    pub found: ConfigFound,
+    pub exclude: Vec<String>,
+    /// The `[[allow]]` fingerprints.
+    pub allowed: BTreeSet<String>,
+    pub max_file_size: Option<u64>,
+    pub own_accounts: usize,
+    pub canary_accounts: usize,
+    pub label_patterns: usize,
+    pub fail_on_skip: Option<bool>,
+}
+
+impl ConfigFile {
+    fn of(path: &std::path::Path, found: ConfigFound, file: &FileConfig) -> ConfigFile {
+        ConfigFile {
+            path: crate::scan::display(path),
+            found,
+            exclude: file.exclude.clone(),
+            allowed: file.allowed_fingerprints.iter().cloned().collect(),
+            max_file_size: file.max_file_size,
+            own_accounts: file.own_accounts.len(),
+            canary_accounts: file.canary_accounts.len(),
+            label_patterns: file.label_patterns.len(),
+            fail_on_skip: file.fail_on_skip,
+        }
+    }
 }
 
 /// Incremental scanning with a state (`--cache`).
@@ -570,19 +637,51 @@ impl ScanArgs {
         }))
     }
 
-    pub fn into_config(self) -> anyhow::Result<ScanConfig> {
-        let file = match &self.config {
-            Some(path) => FileConfig::load(path)?,
-            None => match self
-                .paths()
-                .iter()
-                .find(|p| p.is_dir())
-                .map(|d| d.join(config::FILE_NAME))
-            {
-                Some(path) if path.is_file() => FileConfig::load(&path)?,
-                _ => FileConfig::default(),
-            },
+    /// Whether remote sources are given (clone URLs, `--repos-from`, organizations, users).
+    fn has_remote_sources(&self) -> bool {
+        !self.repos_from.is_empty()
+            || !self.github_org.is_empty()
+            || !self.github_user.is_empty()
+            || (!self.staged && self.paths.iter().any(|p| is_url(p)))
+    }
+
+    /// The configuration: `--config FILE`; else `leakscan.toml` at the root of the first
+    /// directory scanned — unless `--no-config`, or remote sources are scanned (a scanned
+    /// tree must not configure the scan of repositories that are not its own: a file in
+    /// one could allow another's findings). A file left unapplied is said on stderr.
+    fn file_config(&self) -> anyhow::Result<(FileConfig, Option<ConfigFile>)> {
+        if let Some(path) = &self.config {
+            let file = FileConfig::load(path)?;
+            let info = ConfigFile::of(path, ConfigFound::CommandLine, &file);
+            return Ok((file, Some(info)));
+        }
+        let in_tree = self
+            .paths()
+            .iter()
+            .find(|p| p.is_dir())
+            .map(|d| d.join(config::FILE_NAME))
+            .filter(|p| p.is_file());
+        let Some(path) = in_tree else {
+            return Ok((FileConfig::default(), None));
         };
+        let shown = crate::scan::display(&path);
+        if self.no_config {
+            eprintln!("leakscan: {shown}: not applied (--no-config)");
+            return Ok((FileConfig::default(), None));
+        }
+        if self.has_remote_sources() {
+            eprintln!(
+                "leakscan: {shown}: not applied: with remote sources only a configuration given with --config applies"
+            );
+            return Ok((FileConfig::default(), None));
+        }
+        let file = FileConfig::load(&path)?;
+        let info = ConfigFile::of(&path, ConfigFound::ScannedTree, &file);
+        Ok((file, Some(info)))
+    }
+
+    pub fn into_config(self) -> anyhow::Result<ScanConfig> {
+        let (file, config_file) = self.file_config()?;
         let mut own_accounts = file.own_accounts.clone();
         for a in &self.own_accounts {
             own_accounts.push(
@@ -619,8 +718,10 @@ impl ScanArgs {
         if let Some(path) = &self.baseline {
             accepted.extend(baseline::load(path)?);
         }
-        let mut excludes = file.exclude.clone();
-        excludes.extend(self.exclude.iter().cloned());
+        let excludes = Excludes {
+            command_line: self.exclude.clone(),
+            config: file.exclude.clone(),
+        };
         if self.threads == Some(0) {
             bail!("--threads must be at least 1");
         }
@@ -705,6 +806,7 @@ impl ScanArgs {
             scanner,
             max_file_size,
             excludes,
+            config_file,
             threads: self.threads,
             history: if self.no_history {
                 History::Skip

@@ -197,3 +197,71 @@ impl FileConfig {
         })
     }
 }
+
+/// What the configuration applied did in a run, for reports (stderr, `stats.config`).
+#[derive(Debug, Clone)]
+pub struct Effect {
+    pub file: crate::args::ConfigFile,
+    /// Paths its `exclude` kept from the walks (a directory counts once).
+    pub excluded_paths: u64,
+    /// Credentials its `[[allow]]` removed from the report.
+    pub findings_allowed: usize,
+}
+
+impl Effect {
+    /// One line for stderr: the file, where it was found, and each thing it did or set.
+    pub fn describe(&self) -> String {
+        let f = &self.file;
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let mut did = Vec::new();
+        if !f.exclude.is_empty() {
+            did.push(format!(
+                "exclude {} ({} excluded)",
+                plural(f.exclude.len(), "glob", "globs"),
+                plural(
+                    usize::try_from(self.excluded_paths).unwrap_or(usize::MAX),
+                    "path",
+                    "paths"
+                )
+            ));
+        }
+        if !f.allowed.is_empty() {
+            did.push(format!(
+                "allow {} ({} not reported)",
+                plural(f.allowed.len(), "fingerprint", "fingerprints"),
+                plural(self.findings_allowed, "finding", "findings")
+            ));
+        }
+        if let Some(n) = f.max_file_size {
+            did.push(format!("max_file_size {n}"));
+        }
+        if f.own_accounts > 0 {
+            did.push(format!("own_accounts {}", f.own_accounts));
+        }
+        if f.canary_accounts > 0 {
+            did.push(format!("canary_accounts {}", f.canary_accounts));
+        }
+        if f.label_patterns > 0 {
+            did.push(format!(
+                "{} in [labels]",
+                plural(f.label_patterns, "pattern", "patterns")
+            ));
+        }
+        if let Some(b) = f.fail_on_skip {
+            did.push(format!("fail_on_skip {b}"));
+        }
+        let where_ = match f.found {
+            crate::args::ConfigFound::ScannedTree => {
+                "found in the scanned tree; --no-config ignores it"
+            }
+            crate::args::ConfigFound::CommandLine => "--config",
+        };
+        let did = if did.is_empty() {
+            "sets nothing".to_string()
+        } else {
+            did.join(", ")
+        };
+        format!("leakscan: configuration {} ({where_}): {did}", f.path)
+    }
+}

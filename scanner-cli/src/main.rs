@@ -113,12 +113,27 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
         outcome
     };
     let config = &config;
+    let excluded_paths = outcome.config_excluded;
     let mut report = Report::new(outcome);
+    // What the configuration did is always said: a file in the scanned tree can hide
+    // findings.
+    report.config = config.config_file.as_ref().map(|file| config::Effect {
+        file: file.clone(),
+        excluded_paths,
+        findings_allowed: report
+            .credentials
+            .iter()
+            .filter(|c| file.allowed.contains(&c.fingerprint.to_hex()))
+            .count(),
+    });
     // Accepted findings (baseline, configuration) are dropped before anything is printed
     // or decided: they are as if not found.
     report
         .credentials
         .retain(|c| !config.accepted.contains(&c.fingerprint.to_hex()));
+    if let Some(effect) = &report.config {
+        eprintln!("{}", effect.describe());
+    }
     if let Some(path) = &config.write_baseline {
         baseline::write(path, &report)?;
         eprintln!(

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use scanner_core::{ArchivePath, Finding, Scan, Scanner, SkipReason};
 use scanner_git::{HistoryOptions, HistoryScanner, HistoryStats};
 
-use crate::args::{History, Input, ScanConfig};
+use crate::args::{Excludes, History, Input, ScanConfig};
 use crate::progress::Progress;
 use std::sync::atomic::Ordering;
 
@@ -205,6 +205,8 @@ pub struct Outcome {
     pub repositories: Vec<RepoSummary>,
     /// What mirroring remote sources did, when there were any.
     pub remote: Option<crate::sources::Summary>,
+    /// Paths the configuration's `exclude` kept from the walks (a directory counts once).
+    pub config_excluded: u64,
 }
 
 /// What happened to one input.
@@ -636,7 +638,7 @@ struct ToScan {
 /// ignored `.env` files); `.git` directories are skipped, and so are symbolic links met
 /// while walking. Anything else met while walking (named pipes, sockets, devices) is never
 /// opened: it is a skip, with its reason.
-fn collect(path: &Path, excludes: &[String], files: &mut Vec<ToScan>, outcome: &mut Outcome) {
+fn collect(path: &Path, excludes: &Excludes, files: &mut Vec<ToScan>, outcome: &mut Outcome) {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) => {
@@ -654,30 +656,31 @@ fn collect(path: &Path, excludes: &[String], files: &mut Vec<ToScan>, outcome: &
         });
         return;
     }
-    let mut overrides = ignore::overrides::OverrideBuilder::new(path);
-    for glob in excludes {
-        if let Err(e) = overrides.add(&format!("!{glob}")) {
-            outcome.errors.push(InputError {
-                path: glob.clone(),
-                reason: format!("invalid --exclude glob: {e}"),
-            });
-        }
-    }
-    let overrides = match overrides.build() {
-        Ok(o) => o,
-        Err(e) => {
-            outcome.errors.push(InputError {
-                path: display(path),
-                reason: format!("invalid --exclude globs: {e}"),
-            });
-            return;
-        }
+    let Some(overrides) = exclusions(path, &excludes.command_line, "--exclude", outcome) else {
+        return;
     };
+    // The configuration's globs apart, so that what they excluded is counted (a directory
+    // once: it is not walked). The walker applies `--exclude` before this filter.
+    let Some(configured) = exclusions(path, &excludes.config, "exclude", outcome) else {
+        return;
+    };
+    let excluded = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = excluded.clone();
     let walker = ignore::WalkBuilder::new(path)
         .standard_filters(false)
         .follow_links(false)
         .overrides(overrides)
-        .filter_entry(|e| e.file_name() != ".git")
+        .filter_entry(move |e| {
+            if e.file_name() == ".git" {
+                return false;
+            }
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            if e.depth() > 0 && configured.matched(e.path(), is_dir).is_ignore() {
+                counter.fetch_add(1, Ordering::Relaxed);
+                return false;
+            }
+            true
+        })
         .build();
     for entry in walker {
         match entry {
@@ -697,6 +700,35 @@ fn collect(path: &Path, excludes: &[String], files: &mut Vec<ToScan>, outcome: &
                 None => {}
             },
             Err(e) => outcome.errors.push(walk_error(path, &e)),
+        }
+    }
+    outcome.config_excluded += excluded.load(Ordering::Relaxed);
+}
+
+/// The globs as exclusions under `root` (gitignore syntax); `None` after an error.
+fn exclusions(
+    root: &Path,
+    globs: &[String],
+    what: &str,
+    outcome: &mut Outcome,
+) -> Option<ignore::overrides::Override> {
+    let mut overrides = ignore::overrides::OverrideBuilder::new(root);
+    for glob in globs {
+        if let Err(e) = overrides.add(&format!("!{glob}")) {
+            outcome.errors.push(InputError {
+                path: glob.clone(),
+                reason: format!("invalid {what} glob: {e}"),
+            });
+        }
+    }
+    match overrides.build() {
+        Ok(o) => Some(o),
+        Err(e) => {
+            outcome.errors.push(InputError {
+                path: display(root),
+                reason: format!("invalid {what} globs: {e}"),
+            });
+            None
         }
     }
 }

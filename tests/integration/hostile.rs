@@ -338,3 +338,162 @@ fn issue12_5_fail_on_skip_counts_blobs_over_the_size_limit() {
         r.stderr
     );
 }
+
+/// The fingerprint of the credential in `path`, as a scan reports it.
+fn fingerprint_of(dir: &Path, path: &str) -> String {
+    let doc = parse(&run_within(
+        &["scan", path, "--format", "json", "--no-config"],
+        dir,
+    ));
+    doc["findings"][0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn hostile_config(fingerprint: &str) -> String {
+    format!(
+        "exclude = [\"*\"]\nmax_file_size = \"1\"\n\n[[allow]]\nfingerprint = \"{fingerprint}\"\nreason = \"nothing to see here\"\n"
+    )
+}
+
+#[test]
+fn issue12_6_a_configuration_in_the_scanned_tree_says_what_it_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("src")).unwrap();
+    std::fs::write(d.join("src/app.ini"), credentials_file(1220)).unwrap();
+    std::fs::write(d.join("notes.txt"), "nothing\n").unwrap();
+    std::fs::write(d.join("leakscan.toml"), "exclude = [\"*\"]\n").unwrap();
+
+    let r = run_within(&["scan", "."], d);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "leakscan: configuration leakscan.toml (found in the scanned tree; --no-config ignores it): exclude 1 glob (3 paths excluded)"
+        ),
+        "{}",
+        r.stderr
+    );
+    let doc = parse(&run_within(&["scan", ".", "--format", "json"], d));
+    let config = &doc["stats"]["config"];
+    assert_eq!(config["path"], "leakscan.toml");
+    assert_eq!(config["found"], "scanned-tree");
+    assert_eq!(
+        config["excluded_paths"], 3,
+        "src/, notes.txt, leakscan.toml"
+    );
+    assert_eq!(config["exclude"], serde_json::json!(["*"]));
+
+    // --no-config: the tree is read whole.
+    let r = run_within(&["scan", ".", "--no-config", "--format", "json"], d);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("leakscan.toml: not applied (--no-config)"),
+        "{}",
+        r.stderr
+    );
+    let doc = parse(&r);
+    assert_eq!(doc["findings"][0]["key_id"], key_id(1220));
+    assert!(doc["stats"].get("config").is_none());
+
+    // Allowed fingerprints: counted, with what they hid.
+    let fp = fingerprint_of(d, "src/app.ini");
+    std::fs::write(
+        d.join("leakscan.toml"),
+        format!("own_accounts = [\"123456789012\"]\n[[allow]]\nfingerprint = \"{fp}\"\n"),
+    )
+    .unwrap();
+    let r = run_within(&["scan", ".", "--format", "json"], d);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "(found in the scanned tree; --no-config ignores it): allow 1 fingerprint (1 finding not reported), own_accounts 1"
+        ),
+        "{}",
+        r.stderr
+    );
+    let config = &parse(&r)["stats"]["config"];
+    assert_eq!(config["allowed_fingerprints"], 1);
+    assert_eq!(config["findings_allowed"], 1);
+    assert_eq!(config["own_accounts"], 1);
+}
+
+#[test]
+fn issue12_6_a_remote_repository_never_configures_its_own_scan() {
+    use crate::history::Repo;
+    use crate::support::git_daemon::GitDaemon;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let mut work = Repo::init(&t.join("work/acme/app"));
+    work.write("config/credentials", &credentials_file(1230));
+    let fp = fingerprint_of(&work.dir, "config/credentials");
+    work.write("leakscan.toml", &hostile_config(&fp));
+    work.commit("a key, and a configuration that hides it");
+    crate::remote::publish(&mut work, &t.join("srv/acme/app.git"));
+    let daemon = GitDaemon::start(&t.join("srv"));
+    let url = format!("{}/acme/app.git", daemon.url);
+    let cache = t.join("cache");
+    let cache = cache.to_str().unwrap();
+
+    // The repository's own leakscan.toml is a blob of its history, never a configuration.
+    let r = run_within(&["scan", &url, "--cache", cache, "--format", "json"], t);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = parse(&r);
+    assert_eq!(doc["findings"][0]["key_id"], key_id(1230));
+    assert!(doc["stats"].get("config").is_none(), "{:#}", doc["stats"]);
+
+    // Nor does a local tree scanned in the same run configure it: it would apply to every
+    // repository of the run.
+    let r = run_within(
+        &[
+            "scan",
+            &url,
+            "work/acme/app",
+            "--cache",
+            cache,
+            "--format",
+            "json",
+        ],
+        t,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "leakscan: work/acme/app/leakscan.toml: not applied: with remote sources only a configuration given with --config applies"
+        ),
+        "{}",
+        r.stderr
+    );
+    let doc = parse(&r);
+    assert_eq!(doc["findings"][0]["key_id"], key_id(1230));
+    assert!(doc["stats"].get("config").is_none());
+
+    // Asked for with --config, it applies, and says so.
+    let r = run_within(
+        &[
+            "scan",
+            &url,
+            "--cache",
+            cache,
+            "--config",
+            "work/acme/app/leakscan.toml",
+            "--format",
+            "json",
+        ],
+        t,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "leakscan: configuration work/acme/app/leakscan.toml (--config): exclude 1 glob (0 paths excluded), allow 1 fingerprint"
+        ),
+        "{}",
+        r.stderr
+    );
+    let config = &parse(&r)["stats"]["config"];
+    assert_eq!(config["found"], "command-line");
+    assert_eq!(config["max_file_size"], 1);
+}

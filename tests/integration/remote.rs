@@ -54,7 +54,7 @@ fn json_env(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> (Run, Value) {
 
 /// Publishes every ref of `work` (branches, tags, `refs/pull/*`) to the bare repository
 /// `bare`, as a server holds them.
-fn publish(work: &mut Repo, bare: &Path) {
+pub(crate) fn publish(work: &mut Repo, bare: &Path) {
     if !bare.exists() {
         let ok = Command::new("git")
             .args(["init", "-q", "--bare", "-b", "main"])

@@ -88,7 +88,14 @@
 //!                               "objects": N,        // received in this run
 //!                               "scanned": bool,     // a mirror was scanned (after a failed
 //!                                                    // fetch: the last good one)
-//!                               "reason": "..." | null } ] } }
+//!                               "reason": "..." | null } ] },
+//!              // only when a configuration file was applied: what it did
+//!              "config": { "path": "leakscan.toml",
+//!                          "found": "scanned-tree" | "command-line",   // or --config
+//!                          "exclude": ["..."], "excluded_paths": N,  // a directory counts once
+//!                          "allowed_fingerprints": N, "findings_allowed": N,  // not reported
+//!                          "max_file_size": N | null, "own_accounts": N, "canary_accounts": N,
+//!                          "label_patterns": N, "fail_on_skip": bool | null } }
 //! }
 //! ```
 //!
@@ -272,6 +279,23 @@ pub(super) struct Stats<'a> {
     findings: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     remote: Option<JsonRemote<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config: Option<JsonConfig<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonConfig<'a> {
+    path: &'a str,
+    found: &'static str,
+    exclude: &'a [String],
+    excluded_paths: u64,
+    allowed_fingerprints: usize,
+    findings_allowed: usize,
+    max_file_size: Option<u64>,
+    own_accounts: usize,
+    canary_accounts: usize,
+    label_patterns: usize,
+    fail_on_skip: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -481,6 +505,19 @@ pub(super) fn stats(report: &Report) -> Stats<'_> {
                     reason: f.reason.as_deref(),
                 })
                 .collect(),
+        }),
+        config: report.config.as_ref().map(|c| JsonConfig {
+            path: &c.file.path,
+            found: c.file.found.as_str(),
+            exclude: &c.file.exclude,
+            excluded_paths: c.excluded_paths,
+            allowed_fingerprints: c.file.allowed.len(),
+            findings_allowed: c.findings_allowed,
+            max_file_size: c.file.max_file_size,
+            own_accounts: c.file.own_accounts,
+            canary_accounts: c.file.canary_accounts,
+            label_patterns: c.file.label_patterns,
+            fail_on_skip: c.file.fail_on_skip,
         }),
     }
 }

@@ -226,6 +226,8 @@ pub struct Report {
     pub repositories: Vec<RepoSummary>,
     /// What mirroring remote sources did, when there were any.
     pub remote: Option<crate::sources::Summary>,
+    /// What the configuration file did, when one was applied.
+    pub config: Option<crate::config::Effect>,
 }
 
 impl Report {
@@ -303,6 +305,7 @@ impl Report {
             bytes_scanned: outcome.bytes_scanned,
             repositories: outcome.repositories,
             remote: outcome.remote,
+            config: None,
         };
         report.sort();
         report
