@@ -37,7 +37,9 @@ pub enum Command {
     /// could not be read (a path or standard input named and not read whole: missing,
     /// unreadable, over --max-file-size, not a regular file), or some remote repository
     /// could not be cloned or fetched (each is reported with its reason); with
-    /// --fail-on-skip, also when files met while walking were skipped.
+    /// --fail-on-skip, also when files met while walking were skipped. 130 and 143: stopped
+    /// by SIGINT or SIGTERM (the report then covers what was scanned, marked incomplete; a
+    /// second signal ends the run at once).
     Scan(Box<ScanArgs>),
     /// Git hooks: run one (`pre-push`), or install leakscan's.
     #[command(subcommand)]
@@ -404,6 +406,8 @@ pub struct ScanConfig {
     pub remote: Option<RemoteConfig>,
     /// `--cache`: the state's directory; `--full`.
     pub state: Option<StateConfig>,
+    /// Stops the scan (SIGINT, SIGTERM): history scans, walks and file scans check it.
+    pub cancel: scanner_git::CancelToken,
 }
 
 /// Paths not to walk: `--exclude` globs and the configuration's `exclude`, kept apart so
@@ -829,6 +833,7 @@ impl ScanArgs {
             fail_on: self.fail_on,
             fail_on_skip: self.fail_on_skip || file.fail_on_skip.unwrap_or(false),
             remote,
+            cancel: scanner_git::CancelToken::new(),
         })
     }
 }

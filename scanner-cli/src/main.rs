@@ -12,9 +12,11 @@ mod baseline;
 mod config;
 mod hooks;
 mod merge;
+mod output;
 mod progress;
 mod report;
 mod scan;
+mod signals;
 mod sources;
 mod state;
 
@@ -77,12 +79,20 @@ fn pre_push() -> anyhow::Result<u8> {
 
 fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
+    let interrupt = signals::listen(config.cancel.clone())
+        .map_err(|e| anyhow::anyhow!("cannot handle SIGINT and SIGTERM: {e}"))?;
     let counters = std::sync::Arc::new(progress::Progress::default());
     // JSON Lines stream: findings are written as they are found, the summary at the end.
-    let stream = (config.report.format == Format::Jsonl && config.write_baseline.is_none())
+    let streamed = (config.report.format == Format::Jsonl && config.write_baseline.is_none())
         .then(|| open_output(&config.report))
-        .transpose()?
-        .map(|out| report::jsonl::Stream::new(out, config.report.secrets, config.accepted.clone()));
+        .transpose()?;
+    let stream = streamed.clone().map(|out| {
+        report::jsonl::Stream::new(
+            Box::new(out),
+            config.report.secrets,
+            config.accepted.clone(),
+        )
+    });
     let sink = |hits: &[scan::Hit]| {
         if let Some(s) = &stream {
             s.hits(hits);
@@ -97,7 +107,7 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
         let resolved = config
             .remote
             .as_ref()
-            .map(|remote| sources::resolve(remote, &config.scanner, &counters));
+            .map(|remote| sources::resolve(remote, &config.scanner, &counters, &config.cancel));
         if let Some(r) = &resolved {
             config.inputs.extend(r.inputs.iter().cloned());
             sink(&r.hits);
@@ -115,6 +125,9 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
     let config = &config;
     let excluded_paths = outcome.config_excluded;
     let mut report = Report::new(outcome);
+    // Stopped by a signal: what was scanned is reported, and said to be incomplete.
+    let stopped = interrupt.received();
+    report.incomplete = stopped.map(|(signal, _)| format!("interrupted by {signal}"));
     // What the configuration did is always said: a file in the scanned tree can hide
     // findings.
     report.config = config.config_file.as_ref().map(|file| config::Effect {
@@ -148,7 +161,7 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_CLEAN);
     }
-    if let Some(verifier) = &config.verifier {
+    if let Some(verifier) = config.verifier.as_ref().filter(|_| stopped.is_none()) {
         verify(verifier, &mut report);
     }
     for e in &report.errors {
@@ -179,19 +192,19 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
         EXIT_CLEAN
     };
     let rc = &config.report;
-    let written = match stream {
-        Some(stream) => stream.finish(&report),
-        None => {
-            let mut w = open_output(rc)?;
-            write_report(&mut w, &report, rc).and_then(|()| w.flush())
+    let (out, written) = match (stream, streamed) {
+        (Some(stream), Some(out)) => {
+            let written = stream.finish(&report);
+            (out, written)
+        }
+        _ => {
+            let mut out = open_output(rc)?;
+            let written = incomplete_line(&mut out, &report, rc)
+                .and_then(|()| write_report(&mut out, &report, rc));
+            (out, written)
         }
     };
-    match written {
-        Ok(()) => {}
-        // The reader went away (`leakscan scan | head`): nothing more to say to it.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(anyhow::anyhow!("cannot write the report: {e}")),
-    }
+    commit(&out, written)?;
     if rc.format == Format::Human {
         eprintln!("{}", report::human::summary(&report, started.elapsed()));
     }
@@ -201,7 +214,33 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
     if let Some(unread) = unread.filter(|_| code == EXIT_ERROR) {
         eprintln!("leakscan: --fail-on-skip: {unread} not read");
     }
-    Ok(code)
+    // A signal at any time, the report's end included, says how the run ended.
+    Ok(interrupt.received().map_or(code, |(_, status)| status))
+}
+
+/// The human report of an interrupted scan says so on its first line.
+fn incomplete_line(
+    out: &mut dyn Write,
+    report: &Report,
+    rc: &args::ReportConfig,
+) -> std::io::Result<()> {
+    match &report.incomplete {
+        Some(why) if rc.format == Format::Human => writeln!(
+            out,
+            "INCOMPLETE: the scan was {why}; this report covers only what was scanned before"
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Puts the report in place; a reader gone away (`leakscan scan | head`) is not an error.
+pub(crate) fn commit(out: &output::Output, written: std::io::Result<()>) -> anyhow::Result<()> {
+    match out.commit(written) {
+        Ok(()) => Ok(()),
+        Err(output::CommitError::Stdout(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(output::CommitError::Stdout(e)) => Err(anyhow::anyhow!("cannot write the report: {e}")),
+        Err(output::CommitError::File(e)) => Err(e),
+    }
 }
 
 /// What was skipped (files met while walking, blobs over the size limit, parts of
@@ -250,15 +289,10 @@ fn verify(verifier: &scanner_verify::Verifier, report: &mut Report) {
     report.sort();
 }
 
-/// Where the report goes: `--output FILE`, or standard output.
-pub(crate) fn open_output(rc: &args::ReportConfig) -> anyhow::Result<Box<dyn Write + Send>> {
-    Ok(match &rc.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
-    })
+/// Where the report goes: `--output FILE` (through a temporary file renamed onto it by
+/// [`commit`]), or standard output.
+pub(crate) fn open_output(rc: &args::ReportConfig) -> anyhow::Result<output::Output> {
+    output::Output::open(rc.output.as_deref())
 }
 
 pub(crate) fn write_report(

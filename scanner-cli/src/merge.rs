@@ -9,7 +9,7 @@
 //! get that one (JSON Lines keep each place's own). Verification results are not carried
 //! over (say so on standard error): verify the merged credentials again with `scan --verify`.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context};
@@ -51,13 +51,8 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<u8> {
     let written = match rc.format {
         Format::Jsonl => crate::report::jsonl::write(&mut out, &report, rc.secrets),
         _ => crate::write_report(&mut out, &report, &rc),
-    }
-    .and_then(|()| out.flush());
-    match written {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(anyhow!("cannot write the report: {e}")),
-    }
+    };
+    crate::commit(&out, written)?;
     if rc.format == Format::Human {
         eprintln!(
             "{}",

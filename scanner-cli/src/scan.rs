@@ -251,7 +251,9 @@ pub fn run(
         HistoryOptions::default()
             .max_blob_size(config.max_file_size)
             .threads(config.threads),
-    );
+    )
+    .with_cancel_token(config.cancel.clone());
+    let cancel = &config.cancel;
     let _ = progress.history.set(history.progress());
     let state = config
         .state
@@ -269,6 +271,9 @@ pub fn run(
         .count();
     let mut mirrors_done = 0;
     for input in &config.inputs {
+        if cancel.is_cancelled() {
+            break;
+        }
         let before = outcome.hits.len();
         match input {
             Input::Stdin => absorb(
@@ -297,7 +302,7 @@ pub fn run(
                             change: Some(scan.change),
                         });
                         if let Some(wt) = scan.work_tree {
-                            collect(&wt, &config.excludes, &mut work_tree_files, &mut outcome);
+                            collect(&wt, config, &mut work_tree_files, &mut outcome);
                         }
                     }
                     Err(e) => {
@@ -329,7 +334,7 @@ pub fn run(
                             change: None,
                         });
                         if let Some(wt) = scan.work_tree {
-                            collect(&wt, &config.excludes, &mut work_tree_files, &mut outcome);
+                            collect(&wt, config, &mut work_tree_files, &mut outcome);
                         }
                     }
                     Err(e) => outcome.errors.push(InputError {
@@ -345,7 +350,7 @@ pub fn run(
                     Some(state) if !p.exists() => state.stored(p)?,
                     _ => None,
                 };
-                collect(p, &config.excludes, &mut files, &mut outcome);
+                collect(p, config, &mut files, &mut outcome);
                 if let Some(stored) = stored {
                     let hits = stored
                         .findings
@@ -460,32 +465,41 @@ pub fn run(
             (_, r) => r,
         }
     };
+    // Once cancelled, the files not begun are left out of the report (it is marked
+    // incomplete); those under way are finished.
     let results: Vec<FileResult> = pool.install(|| {
-        let plain = files.par_iter().map(|p| {
-            counted(
-                progress,
-                &emit,
-                sighted(scan_file(&config.scanner, p, config.max_file_size, None)),
-            )
-        });
-        let work_tree = work_tree_files.par_iter().map(|p| {
-            counted(
-                progress,
-                &emit,
-                sighted(scan_file(
-                    &config.scanner,
-                    p,
-                    config.max_file_size,
-                    Some(&known_blob),
-                )),
-            )
-        });
+        let plain = files
+            .par_iter()
+            .filter(|_| !cancel.is_cancelled())
+            .map(|p| {
+                counted(
+                    progress,
+                    &emit,
+                    sighted(scan_file(&config.scanner, p, config.max_file_size, None)),
+                )
+            });
+        let work_tree = work_tree_files
+            .par_iter()
+            .filter(|_| !cancel.is_cancelled())
+            .map(|p| {
+                counted(
+                    progress,
+                    &emit,
+                    sighted(scan_file(
+                        &config.scanner,
+                        p,
+                        config.max_file_size,
+                        Some(&known_blob),
+                    )),
+                )
+            });
         plain.chain(work_tree).collect()
     });
     for r in results {
         absorb(&mut outcome, r);
     }
-    if let Some(state) = state {
+    // A run cut short stays unfinished in the state, as a killed one does.
+    if let Some(state) = state.filter(|_| !cancel.is_cancelled()) {
         state.finish()?;
     }
     outcome.errors.sort();
@@ -638,7 +652,8 @@ struct ToScan {
 /// ignored `.env` files); `.git` directories are skipped, and so are symbolic links met
 /// while walking. Anything else met while walking (named pipes, sockets, devices) is never
 /// opened: it is a skip, with its reason.
-fn collect(path: &Path, excludes: &Excludes, files: &mut Vec<ToScan>, outcome: &mut Outcome) {
+fn collect(path: &Path, config: &ScanConfig, files: &mut Vec<ToScan>, outcome: &mut Outcome) {
+    let excludes: &Excludes = &config.excludes;
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) => {
@@ -683,6 +698,9 @@ fn collect(path: &Path, excludes: &Excludes, files: &mut Vec<ToScan>, outcome: &
         })
         .build();
     for entry in walker {
+        if config.cancel.is_cancelled() {
+            break;
+        }
         match entry {
             Ok(e) => match e.file_type() {
                 Some(t) if t.is_file() => files.push(ToScan {

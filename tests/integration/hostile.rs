@@ -13,30 +13,30 @@ use serde_json::Value;
 use crate::history::fixture;
 use crate::{credentials_file, key_id, leakscan, Run};
 
-/// Waits for `child` at most `limit`; a child still running then is killed and the test
-/// fails (a hang must fail, not stall the test suite).
+/// Waits for `child` at most `limit`, reading its output meanwhile (streams the caller
+/// took are its to read); a child still running then is killed and the test fails (a hang
+/// must fail, not stall the test suite).
 fn wait_within(mut child: Child, limit: Duration, what: &str) -> Run {
+    fn drain(stream: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<String> {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut s) = stream {
+                let mut bytes = Vec::new();
+                s.read_to_end(&mut bytes).unwrap();
+                text = String::from_utf8_lossy(&bytes).into_owned();
+            }
+            text
+        })
+    }
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            let mut stdout = String::new();
-            let mut stderr = String::new();
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_string(&mut stdout)
-                .unwrap();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut stderr)
-                .unwrap();
             return Run {
                 code: status.code().unwrap_or(-1),
-                stdout,
-                stderr,
+                stdout: stdout.join().unwrap(),
+                stderr: stderr.join().unwrap(),
             };
         }
         if started.elapsed() > limit {
@@ -496,4 +496,286 @@ fn issue12_6_a_remote_repository_never_configures_its_own_scan() {
     let config = &parse(&r)["stats"]["config"];
     assert_eq!(config["found"], "command-line");
     assert_eq!(config["max_file_size"], 1);
+}
+
+/// `n` files of `size` bytes of random-looking `secret = …` lines (slow to scan: every line
+/// is a candidate), each with a key pair of its own at the top.
+fn slow_corpus(dir: &Path, n: u64, size: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut body = String::with_capacity(size);
+    while body.len() < size {
+        body.push_str("secret = ");
+        for _ in 0..60 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            body.push(char::from(B64[(x % 64) as usize]));
+        }
+        body.push('\n');
+    }
+    for i in 0..n {
+        let text = format!("{}{body}", credentials_file(1300 + i));
+        std::fs::write(dir.join(format!("f{i:03}.txt")), text).unwrap();
+    }
+}
+
+fn kill(child: &Child, signal: &str) {
+    let ok = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {signal}");
+}
+
+/// Temporary reports left in `dir`.
+fn partial_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect()
+}
+
+#[test]
+fn issue12_7_sigint_stops_the_scan_and_reports_what_was_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    slow_corpus(&corpus, 60, 400 << 10);
+    let mut child = leakscan()
+        .args(["scan", "corpus", "--threads", "1", "--format", "jsonl"])
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first finding line: the scan is under way.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = Vec::new();
+    let mut byte = [0u8; 1];
+    while stdout.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
+        first.push(byte[0]);
+    }
+    assert!(String::from_utf8_lossy(&first).contains("\"type\":\"finding\""));
+    kill(&child, "-INT");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let r = wait_within(child, Duration::from_secs(60), "leakscan after SIGINT");
+    assert_eq!(r.code, 130, "{}", r.stderr);
+    let summary: Value = serde_json::from_str(rest.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["stats"]["incomplete"], "interrupted by SIGINT");
+    let scanned = summary["stats"]["files_scanned"].as_u64().unwrap();
+    assert!((1..60).contains(&scanned), "{scanned} of 60 files scanned");
+    assert!(
+        r.stderr.contains(
+            "leakscan: SIGINT: stopping; the report will cover what was scanned (again to stop at once)"
+        ),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn issue12_7_sigterm_writes_the_partial_report_in_place_of_the_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    slow_corpus(&d.join("corpus"), 60, 400 << 10);
+    std::fs::create_dir(d.join("out")).unwrap();
+    std::fs::write(d.join("out/r.jsonl"), "the previous report\n").unwrap();
+    let child = leakscan()
+        .args([
+            "scan",
+            "corpus",
+            "--threads",
+            "1",
+            "--format",
+            "jsonl",
+            "-o",
+            "out/r.jsonl",
+        ])
+        .current_dir(d)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Lines reach the temporary report as files are scanned.
+    let started = Instant::now();
+    loop {
+        let grown = std::fs::read_dir(d.join("out")).unwrap().any(|e| {
+            let e = e.unwrap();
+            e.file_name().to_string_lossy().ends_with(".partial") && e.metadata().unwrap().len() > 0
+        });
+        if grown {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no line written"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        std::fs::read_to_string(d.join("out/r.jsonl")).unwrap(),
+        "the previous report\n",
+        "the old report stays whole until the new one is"
+    );
+    kill(&child, "-TERM");
+    let r = wait_within(child, Duration::from_secs(60), "leakscan after SIGTERM");
+    assert_eq!(r.code, 143, "{}", r.stderr);
+    let text = std::fs::read_to_string(d.join("out/r.jsonl")).unwrap();
+    let summary: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["stats"]["incomplete"], "interrupted by SIGTERM");
+    assert!(text.lines().count() > 1, "the findings so far: {text}");
+    assert_eq!(partial_files(&d.join("out")), Vec::<String>::new());
+
+    // Human: the first line says so.
+    let child = leakscan()
+        .args(["scan", "corpus", "--threads", "1", "-o", "out/r.txt"])
+        .current_dir(d)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    kill(&child, "-TERM");
+    let r = wait_within(child, Duration::from_secs(60), "leakscan after SIGTERM");
+    assert_eq!(r.code, 143, "{}", r.stderr);
+    let text = std::fs::read_to_string(d.join("out/r.txt")).unwrap();
+    assert!(
+        text.starts_with(
+            "INCOMPLETE: the scan was interrupted by SIGTERM; this report covers only what was scanned before\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn issue12_7_a_second_signal_ends_the_run_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // One large file: the first signal waits for its scan to end, the second does not.
+    slow_corpus(&d.join("corpus"), 1, 48 << 20);
+    let child = leakscan()
+        .args([
+            "scan",
+            "corpus",
+            "--threads",
+            "1",
+            "--format",
+            "jsonl",
+            "-o",
+            "r.jsonl",
+        ])
+        .current_dir(d)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while partial_files(d).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no temporary report"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    kill(&child, "-INT");
+    std::thread::sleep(Duration::from_millis(300));
+    let second = Instant::now();
+    kill(&child, "-INT");
+    let r = wait_within(child, Duration::from_secs(60), "leakscan after two SIGINTs");
+    assert!(
+        second.elapsed() < Duration::from_secs(5),
+        "{:?} after the second signal",
+        second.elapsed()
+    );
+    assert_eq!(r.code, 130, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("SIGINT: stopped at once, no report written"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        partial_files(d),
+        Vec::<String>::new(),
+        "no temporary file left"
+    );
+    assert!(!d.join("r.jsonl").exists());
+}
+
+#[test]
+fn issue12_7_a_report_that_cannot_be_written_whole_is_not_left_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for i in 0..40 {
+        std::fs::write(d.join(format!("c{i:02}.ini")), credentials_file(1400 + i)).unwrap();
+    }
+    std::fs::create_dir(d.join("out")).unwrap();
+    std::fs::write(d.join("out/r.json"), "{\"the\": \"previous report\"}\n").unwrap();
+    // A file size limit of 2 KiB: the write fails part way, as on a full disk (EFBIG, with
+    // SIGXFSZ ignored, rather than ENOSPC).
+    let bin = assert_cmd::cargo::cargo_bin("leakscan");
+    let child = Command::new("sh")
+        .args([
+            "-c",
+            "trap '' XFSZ; ulimit -f 4; exec \"$0\" scan . --exclude out/ --format json -o out/r.json",
+        ])
+        .arg(&bin)
+        .current_dir(d)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let r = wait_within(child, Duration::from_secs(60), "leakscan with ulimit -f");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("cannot write the report to out/r.json: File too large")
+            && r.stderr
+                .contains("; the file was removed rather than left with an earlier report"),
+        "{}",
+        r.stderr
+    );
+    assert!(!d.join("out/r.json").exists(), "no stale report");
+    assert_eq!(partial_files(&d.join("out")), Vec::<String>::new());
+
+    // A device that is full: written in place (never renamed onto), the error said.
+    let r = run_within(&["scan", ".", "--exclude", "out/", "-o", "/dev/full"], d);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("cannot write the report: No space left on device"),
+        "{}",
+        r.stderr
+    );
+
+    // And written whole, the report replaces the old one.
+    let r = run_within(
+        &[
+            "scan",
+            ".",
+            "--exclude",
+            "out/",
+            "--format",
+            "json",
+            "-o",
+            "out/r.json",
+        ],
+        d,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out/r.json")).unwrap()).unwrap();
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 40);
+    assert_eq!(partial_files(&d.join("out")), Vec::<String>::new());
 }

@@ -376,5 +376,8 @@ pub fn summary(report: &Report, elapsed: std::time::Duration) -> String {
             if n == 1 { "" } else { "s" }
         );
     }
+    if let Some(why) = &report.incomplete {
+        s += &format!("; INCOMPLETE: {why}");
+    }
     s
 }

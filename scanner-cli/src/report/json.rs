@@ -95,7 +95,10 @@
 //!                          "exclude": ["..."], "excluded_paths": N,  // a directory counts once
 //!                          "allowed_fingerprints": N, "findings_allowed": N,  // not reported
 //!                          "max_file_size": N | null, "own_accounts": N, "canary_accounts": N,
-//!                          "label_patterns": N, "fail_on_skip": bool | null } }
+//!                          "label_patterns": N, "fail_on_skip": bool | null },
+//!              // only when the scan was stopped (SIGINT, SIGTERM): the report covers only
+//!              // what was scanned before
+//!              "incomplete": "interrupted by SIGINT" }
 //! }
 //! ```
 //!
@@ -281,6 +284,8 @@ pub(super) struct Stats<'a> {
     remote: Option<JsonRemote<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     config: Option<JsonConfig<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    incomplete: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -519,5 +524,6 @@ pub(super) fn stats(report: &Report) -> Stats<'_> {
             label_patterns: c.file.label_patterns,
             fail_on_skip: c.file.fail_on_skip,
         }),
+        incomplete: report.incomplete.as_deref(),
     }
 }

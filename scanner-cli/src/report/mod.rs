@@ -228,6 +228,9 @@ pub struct Report {
     pub remote: Option<crate::sources::Summary>,
     /// What the configuration file did, when one was applied.
     pub config: Option<crate::config::Effect>,
+    /// Why the scan did not finish (`interrupted by SIGINT`): the report covers only what
+    /// was scanned before.
+    pub incomplete: Option<String>,
 }
 
 impl Report {
@@ -306,6 +309,7 @@ impl Report {
             repositories: outcome.repositories,
             remote: outcome.remote,
             config: None,
+            incomplete: None,
         };
         report.sort();
         report

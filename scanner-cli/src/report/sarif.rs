@@ -424,7 +424,7 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
                 },
             },
             invocations: [Invocation {
-                execution_successful: true,
+                execution_successful: report.incomplete.is_none(),
                 tool_execution_notifications: notifications,
             }],
             results,
