@@ -124,10 +124,11 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
     };
     let config = &config;
     let excluded_paths = outcome.config_excluded;
-    let mut report = Report::new(outcome);
     // Stopped by a signal: what was scanned is reported, and said to be incomplete.
     let stopped = interrupt.received();
-    report.incomplete = stopped.map(|(signal, _)| format!("interrupted by {signal}"));
+    let mut outcome = outcome;
+    outcome.incomplete = stopped.map(|(signal, _)| format!("interrupted by {signal}"));
+    let mut report = Report::new(outcome);
     // What the configuration did is always said: a file in the scanned tree can hide
     // findings.
     report.config = config.config_file.as_ref().map(|file| config::Effect {
@@ -199,8 +200,7 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
         }
         _ => {
             let mut out = open_output(rc)?;
-            let written = incomplete_line(&mut out, &report, rc)
-                .and_then(|()| write_report(&mut out, &report, rc));
+            let written = write_report(&mut out, &report, rc);
             (out, written)
         }
     };
@@ -219,17 +219,13 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
 }
 
 /// The human report of an interrupted scan says so on its first line.
-fn incomplete_line(
-    out: &mut dyn Write,
-    report: &Report,
-    rc: &args::ReportConfig,
-) -> std::io::Result<()> {
+fn incomplete_line(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     match &report.incomplete {
-        Some(why) if rc.format == Format::Human => writeln!(
+        Some(why) => writeln!(
             out,
             "INCOMPLETE: the scan was {why}; this report covers only what was scanned before"
         ),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }
 
@@ -301,7 +297,8 @@ pub(crate) fn write_report(
     rc: &args::ReportConfig,
 ) -> std::io::Result<()> {
     match rc.format {
-        Format::Human => report::human::write(out, report, rc.secrets, rc.color),
+        Format::Human => incomplete_line(out, report)
+            .and_then(|()| report::human::write(out, report, rc.secrets, rc.color)),
         Format::Json => report::json::write(out, report, rc.secrets),
         // Streamed during the scan by `report::jsonl::Stream`, which also ends it.
         Format::Jsonl => Ok(()),

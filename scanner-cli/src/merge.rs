@@ -161,6 +161,10 @@ fn summary(outcome: &mut Outcome, doc: &Value) -> anyhow::Result<()> {
         });
     }
     let stats = doc.get("stats").ok_or_else(|| anyhow!("no \"stats\""))?;
+    // One incomplete input makes the merged report incomplete.
+    if let Some(why) = stats.get("incomplete").and_then(Value::as_str) {
+        outcome.incomplete.get_or_insert_with(|| why.to_string());
+    }
     outcome.files_scanned += number(stats, "files_scanned");
     outcome.bytes_scanned += number(stats, "bytes_scanned");
     for s in array(stats, "skipped")? {

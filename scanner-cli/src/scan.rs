@@ -207,6 +207,8 @@ pub struct Outcome {
     pub remote: Option<crate::sources::Summary>,
     /// Paths the configuration's `exclude` kept from the walks (a directory counts once).
     pub config_excluded: u64,
+    /// Why the scan (or, merged, one of the scans) did not finish.
+    pub incomplete: Option<String>,
 }
 
 /// What happened to one input.
@@ -278,7 +280,7 @@ pub fn run(
         match input {
             Input::Stdin => absorb(
                 &mut outcome,
-                scan_stdin(&config.scanner, config.max_file_size),
+                scan_stdin(&config.scanner, config.max_file_size, cancel),
             ),
             Input::Path(p)
                 if config.history == History::Scan
@@ -919,7 +921,7 @@ fn stdin_file_size() -> Option<u64> {
     None
 }
 
-fn scan_stdin(scanner: &Scanner, max_size: u64) -> FileResult {
+fn scan_stdin(scanner: &Scanner, max_size: u64, cancel: &scanner_git::CancelToken) -> FileResult {
     let path = "-".to_string();
     // Standard input redirected from a file says its size: one over the limit is not read.
     if let Some(size) = stdin_file_size().filter(|&n| n > max_size) {
@@ -928,14 +930,39 @@ fn scan_stdin(scanner: &Scanner, max_size: u64) -> FileResult {
             reason: format!("not read: {size} bytes is over --max-file-size"),
         });
     }
-    let mut buf = Vec::new();
+    // Read on a thread of its own: a read waiting for a writer that never comes must not
+    // keep a signal from stopping the run.
     let limit = max_size.saturating_add(1);
-    if let Err(e) = std::io::stdin().lock().take(limit).read_to_end(&mut buf) {
-        return FileResult::Failed(InputError {
-            path,
-            reason: e.to_string(),
-        });
-    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let read = std::io::stdin().lock().take(limit).read_to_end(&mut buf);
+        let _ = tx.send(read.map(|_| buf));
+    });
+    let read = loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(50)) {
+            Ok(read) => break read,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if cancel.is_cancelled() => {
+                return FileResult::Failed(InputError {
+                    path,
+                    reason: "not read: interrupted".to_string(),
+                });
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                break Err(std::io::Error::other("the thread reading it ended"));
+            }
+        }
+    };
+    let buf = match read {
+        Ok(buf) => buf,
+        Err(e) => {
+            return FileResult::Failed(InputError {
+                path,
+                reason: e.to_string(),
+            })
+        }
+    };
     let size = buf.len() as u64;
     if size > max_size {
         // A stream is always named: not reading it whole is an error. Nothing past the

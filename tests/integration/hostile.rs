@@ -632,6 +632,15 @@ fn issue12_7_sigterm_writes_the_partial_report_in_place_of_the_old_one() {
     assert_eq!(summary["stats"]["incomplete"], "interrupted by SIGTERM");
     assert!(text.lines().count() > 1, "the findings so far: {text}");
     assert_eq!(partial_files(&d.join("out")), Vec::<String>::new());
+    // Merged, it is still incomplete.
+    let r = run_within(&["merge", "out/r.jsonl"], d);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("INCOMPLETE: the scan was interrupted by SIGTERM;"),
+        "{}",
+        r.stdout
+    );
 
     // Human: the first line says so.
     let child = leakscan()
@@ -778,4 +787,85 @@ fn issue12_7_a_report_that_cannot_be_written_whole_is_not_left_behind() {
         serde_json::from_str(&std::fs::read_to_string(d.join("out/r.json")).unwrap()).unwrap();
     assert_eq!(doc["findings"].as_array().unwrap().len(), 40);
     assert_eq!(partial_files(&d.join("out")), Vec::<String>::new());
+}
+
+#[test]
+fn issue12_7_sigint_stops_a_scan_waiting_on_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("found.ini"), credentials_file(1500)).unwrap();
+    let mut child = leakscan()
+        .args(["scan", "found.ini", "-", "--format", "json"])
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Standard input stays open and empty: the scan waits on it.
+    let stdin = child.stdin.take().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    kill(&child, "-INT");
+    let r = wait_within(child, Duration::from_secs(30), "leakscan waiting on stdin");
+    drop(stdin);
+    assert_eq!(r.code, 130, "{}", r.stderr);
+    let doc = parse(&r);
+    assert_eq!(doc["stats"]["incomplete"], "interrupted by SIGINT");
+    assert_eq!(doc["errors"][0]["path"], "-");
+    assert_eq!(doc["errors"][0]["reason"], "not read: interrupted");
+}
+
+#[test]
+fn issue12_4_large_files_are_scanned_through_the_file_already_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{}{}",
+        "filler line\n".repeat(300_000),
+        credentials_file(1240)
+    );
+    assert!(text.len() > 3 << 20, "memory-mapped by the core");
+    std::fs::write(dir.path().join("large.ini"), &text).unwrap();
+    for args in [["scan", "."], ["scan", "large.ini"]] {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json"]);
+        let r = run_within(&all, dir.path());
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let doc = parse(&r);
+        assert_eq!(doc["findings"][0]["key_id"], key_id(1240));
+        assert_eq!(doc["findings"][0]["locations"][0]["path"], "large.ini");
+        assert_eq!(doc["findings"][0]["locations"][0]["line"], 300_002);
+    }
+}
+
+#[test]
+fn issue12_7_sigint_stops_a_history_scan_between_objects() {
+    let (_tmp, mut repo) = fixture();
+    slow_corpus(&repo.dir.join("corpus"), 60, 400 << 10);
+    repo.commit("slow to scan");
+    let child = leakscan()
+        .args(["scan", ".", "--threads", "1", "--format", "json"])
+        .current_dir(&repo.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_millis(800));
+    kill(&child, "-INT");
+    let signalled = Instant::now();
+    let r = wait_within(
+        child,
+        Duration::from_secs(60),
+        "leakscan history after SIGINT",
+    );
+    eprintln!(
+        "stopped {:?} after the signal, {:?} after the start",
+        signalled.elapsed(),
+        started.elapsed()
+    );
+    assert_eq!(r.code, 130, "{}", r.stderr);
+    let doc = parse(&r);
+    assert_eq!(doc["stats"]["incomplete"], "interrupted by SIGINT");
+    let found = doc["findings"].as_array().unwrap().len();
+    assert!(found < 60, "{found} of 60 keys: the scan stopped part way");
 }

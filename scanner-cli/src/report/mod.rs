@@ -309,7 +309,7 @@ impl Report {
             repositories: outcome.repositories,
             remote: outcome.remote,
             config: None,
-            incomplete: None,
+            incomplete: outcome.incomplete,
         };
         report.sort();
         report
