@@ -471,6 +471,48 @@ fn issue12_6_a_remote_repository_never_configures_its_own_scan() {
     assert_eq!(doc["findings"][0]["key_id"], key_id(1230));
     assert!(doc["stats"].get("config").is_none());
 
+    // An organization's repositories alike.
+    let api = crate::support::github::GitHubStub::start();
+    api.route(
+        crate::remote::ORG_REPOS,
+        crate::support::github::Answer::json(&serde_json::json!([crate::remote::repo_json(
+            "acme/app",
+            &url,
+            &[]
+        )])),
+    );
+    let r = run_within(
+        &[
+            "scan",
+            "--github-org",
+            "acme",
+            "--github-api-url",
+            &api.url,
+            "work/acme/app",
+            "--cache",
+            cache,
+            "--format",
+            "json",
+        ],
+        t,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("leakscan: work/acme/app/leakscan.toml: not applied: with remote sources"),
+        "{}",
+        r.stderr
+    );
+    let doc = parse(&r);
+    let places: Vec<&str> = doc["findings"][0]["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["repository"].as_str())
+        .collect();
+    assert!(places.contains(&"acme/app"), "{places:?}");
+    assert!(doc["stats"].get("config").is_none());
+
     // Asked for with --config, it applies, and says so.
     let r = run_within(
         &[
