@@ -149,6 +149,14 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
         eprintln!("{}", effect.describe());
     }
     if let Some(path) = &config.write_baseline {
+        // A baseline of part of the findings would not be what was asked for.
+        if let Some((signal, status)) = stopped {
+            eprintln!(
+                "leakscan: {}: not written: {signal} stopped the scan",
+                path.display()
+            );
+            return Ok(status);
+        }
         baseline::write(path, &report)?;
         eprintln!(
             "leakscan: wrote {} fingerprint{} to {}",

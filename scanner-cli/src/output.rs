@@ -30,6 +30,8 @@ enum Target {
         dest: PathBuf,
         /// `-o` as given, for messages.
         shown: PathBuf,
+        /// What is written, for messages: "the report", "the baseline".
+        what: &'static str,
     },
     /// Not a regular file: written in place.
     Direct(BufWriter<File>),
@@ -48,10 +50,19 @@ impl Output {
     /// When the temporary file cannot be created (the directory does not exist, or is not
     /// writable), naming `path`.
     pub fn open(path: Option<&Path>) -> anyhow::Result<Output> {
+        Output::open_as(path, "the report")
+    }
+
+    /// [`Output::open`] for something else than a report (`what`, as messages name it).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Output::open`].
+    pub fn open_as(path: Option<&Path>, what: &'static str) -> anyhow::Result<Output> {
         let target = match path {
             None => Target::Stdout(BufWriter::new(std::io::stdout())),
-            Some(path) => open_file(path)
-                .map_err(|e| anyhow!("cannot write the report to {}: {e}", path.display()))?,
+            Some(path) => open_file(path, what)
+                .map_err(|e| anyhow!("cannot write {what} to {}: {e}", path.display()))?,
         };
         Ok(Output(Arc::new(Mutex::new(Some(target)))))
     }
@@ -71,7 +82,12 @@ impl Output {
         match target {
             Target::Stdout(mut out) => written.and_then(|()| out.flush()),
             Target::Direct(mut out) => written.and_then(|()| out.flush()),
-            Target::Pending { temp, dest, shown } => {
+            Target::Pending {
+                temp,
+                dest,
+                shown,
+                what,
+            } => {
                 let temp_path = temp.get_ref().path().to_path_buf();
                 let result = written
                     .and_then(|()| {
@@ -88,7 +104,7 @@ impl Output {
                 return result.map_err(|e| {
                     let removed = std::fs::remove_file(&dest).is_ok();
                     CommitError::File(anyhow!(
-                        "cannot write the report to {}: {e}; {}",
+                        "cannot write {what} to {}: {e}; {}",
                         shown.display(),
                         if removed {
                             "the file was removed rather than left with an earlier report"
@@ -132,7 +148,7 @@ impl Write for Output {
     }
 }
 
-fn open_file(path: &Path) -> std::io::Result<Target> {
+fn open_file(path: &Path, what: &'static str) -> std::io::Result<Target> {
     let existing = std::fs::metadata(path).ok();
     if existing.as_ref().is_some_and(|m| !m.is_file()) {
         return Ok(Target::Direct(BufWriter::new(File::create(path)?)));
@@ -169,6 +185,7 @@ fn open_file(path: &Path) -> std::io::Result<Target> {
         temp: BufWriter::new(temp),
         dest,
         shown: path.to_path_buf(),
+        what,
     })
 }
 

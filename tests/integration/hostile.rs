@@ -911,3 +911,37 @@ fn issue12_7_sigint_stops_a_history_scan_between_objects() {
     let found = doc["findings"].as_array().unwrap().len();
     assert!(found < 60, "{found} of 60 keys: the scan stopped part way");
 }
+
+#[test]
+fn issue12_7_an_interrupted_scan_writes_no_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    slow_corpus(&d.join("corpus"), 60, 400 << 10);
+    let child = leakscan()
+        .args([
+            "scan",
+            "corpus",
+            "--threads",
+            "1",
+            "--write-baseline",
+            "baseline.json",
+        ])
+        .current_dir(d)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    kill(&child, "-INT");
+    let r = wait_within(child, Duration::from_secs(60), "leakscan --write-baseline");
+    assert_eq!(r.code, 130, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("leakscan: baseline.json: not written: SIGINT stopped the scan"),
+        "{}",
+        r.stderr
+    );
+    assert!(!d.join("baseline.json").exists());
+    assert_eq!(partial_files(d), Vec::<String>::new());
+}
