@@ -102,7 +102,7 @@ for target in $TARGETS; do
     BIN=$FUZZ/target/release/$target
     SEEDS=$WORK/in-$target
     OUT=$OUT_BASE/$target
-    mkdir -p "$SEEDS"
+    mkdir -p "$SEEDS" "$OUT_BASE"
     "seeds_$target" "$SEEDS"
     echo "$target: fuzzing for $DURATION s with $(ls "$SEEDS" | wc -l) seeds"
     AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \

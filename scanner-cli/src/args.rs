@@ -34,8 +34,12 @@ pub enum Command {
     /// "Remote sources" below) and scanned like local repositories.
     ///
     /// Exit status: 0 nothing found; 1 credentials found; 2 nothing found, but some input
-    /// could not be read, or some remote repository could not be cloned or fetched (each
-    /// is reported with its reason).
+    /// could not be read (a path or standard input named and not read whole: missing,
+    /// unreadable, over --max-file-size, not a regular file), or some remote repository
+    /// could not be cloned or fetched (each is reported with its reason); with
+    /// --fail-on-skip, also when files met while walking were skipped. 130 and 143: stopped
+    /// by SIGINT or SIGTERM (the report then covers what was scanned, marked incomplete; a
+    /// second signal ends the run at once).
     Scan(Box<ScanArgs>),
     /// Git hooks: run one (`pre-push`), or install leakscan's.
     #[command(subcommand)]
@@ -261,9 +265,15 @@ pub struct ScanArgs {
     pub color: ColorChoice,
 
     /// Configuration file (default: `leakscan.toml` at the root of the first directory
-    /// scanned, if there is one).
+    /// scanned, if there is one, except in runs with remote sources). What the
+    /// configuration did is said on stderr and in the JSON's `stats.config`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Ignore any `leakscan.toml` in the scanned directories (for a tree you do not trust:
+    /// its configuration can exclude paths and allow findings).
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
 
     /// Report only findings whose fingerprints are not in this baseline file.
     #[arg(long, value_name = "FILE")]
@@ -306,6 +316,13 @@ pub struct ScanArgs {
     /// Seconds allowed per verification request.
     #[arg(long, value_name = "SECONDS", default_value_t = 5, requires = "verify")]
     pub verify_timeout: u64,
+
+    /// Exit status 2 (when nothing was found) also if anything was skipped: files met while
+    /// walking (over --max-file-size, or not regular files), blobs over --max-file-size,
+    /// parts of archives not read. Inputs named on the command line, standard input among
+    /// them, are always an error when not read.
+    #[arg(long)]
+    pub fail_on_skip: bool,
 
     /// Which findings make the exit status 1: any (default), or only keys verified active
     /// (implies --verify; for CI that tolerates revoked keys in history).
@@ -370,7 +387,9 @@ pub struct ScanConfig {
     pub inputs: Vec<Input>,
     pub scanner: Scanner,
     pub max_file_size: u64,
-    pub excludes: Vec<String>,
+    pub excludes: Excludes,
+    /// The configuration file applied, if any, and what it holds.
+    pub config_file: Option<ConfigFile>,
     pub threads: Option<usize>,
     pub history: History,
     pub report: ReportConfig,
@@ -379,12 +398,75 @@ pub struct ScanConfig {
     /// The verifier, with --verify.
     pub verifier: Option<scanner_verify::Verifier>,
     pub fail_on: FailOn,
+    /// `--fail-on-skip` or the configuration's `fail_on_skip`: anything skipped is an error.
+    pub fail_on_skip: bool,
     pub write_baseline: Option<PathBuf>,
     /// Remote sources, when any were given: the only reason besides --verify to go on the
     /// network.
     pub remote: Option<RemoteConfig>,
     /// `--cache`: the state's directory; `--full`.
     pub state: Option<StateConfig>,
+    /// Stops the scan (SIGINT, SIGTERM): history scans, walks and file scans check it.
+    pub cancel: scanner_git::CancelToken,
+}
+
+/// Paths not to walk: `--exclude` globs and the configuration's `exclude`, kept apart so
+/// that what the configuration excluded can be counted.
+#[derive(Debug, Clone, Default)]
+pub struct Excludes {
+    pub command_line: Vec<String>,
+    pub config: Vec<String>,
+}
+
+/// Where the configuration file applied was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigFound {
+    /// `leakscan.toml` at the root of a scanned directory.
+    ScannedTree,
+    /// `--config FILE`.
+    CommandLine,
+}
+
+impl ConfigFound {
+    /// The name machine reports give it (`stats.config.found`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfigFound::ScannedTree => "scanned-tree",
+            ConfigFound::CommandLine => "command-line",
+        }
+    }
+}
+
+/// The configuration file applied: where it is and what it sets, for reports to say.
+#[derive(Clone, Debug)]
+pub struct ConfigFile {
+    /// As reports show it.
+    pub path: String,
+    pub found: ConfigFound,
+    pub exclude: Vec<String>,
+    /// The `[[allow]]` fingerprints.
+    pub allowed: BTreeSet<String>,
+    pub max_file_size: Option<u64>,
+    pub own_accounts: usize,
+    pub canary_accounts: usize,
+    pub label_patterns: usize,
+    pub fail_on_skip: Option<bool>,
+}
+
+impl ConfigFile {
+    fn of(path: &std::path::Path, found: ConfigFound, file: &FileConfig) -> ConfigFile {
+        ConfigFile {
+            path: crate::scan::display(path),
+            found,
+            exclude: file.exclude.clone(),
+            allowed: file.allowed_fingerprints.iter().cloned().collect(),
+            max_file_size: file.max_file_size,
+            own_accounts: file.own_accounts.len(),
+            canary_accounts: file.canary_accounts.len(),
+            label_patterns: file.label_patterns.len(),
+            fail_on_skip: file.fail_on_skip,
+        }
+    }
 }
 
 /// Incremental scanning with a state (`--cache`).
@@ -559,19 +641,51 @@ impl ScanArgs {
         }))
     }
 
-    pub fn into_config(self) -> anyhow::Result<ScanConfig> {
-        let file = match &self.config {
-            Some(path) => FileConfig::load(path)?,
-            None => match self
-                .paths()
-                .iter()
-                .find(|p| p.is_dir())
-                .map(|d| d.join(config::FILE_NAME))
-            {
-                Some(path) if path.is_file() => FileConfig::load(&path)?,
-                _ => FileConfig::default(),
-            },
+    /// Whether remote sources are given (clone URLs, `--repos-from`, organizations, users).
+    fn has_remote_sources(&self) -> bool {
+        !self.repos_from.is_empty()
+            || !self.github_org.is_empty()
+            || !self.github_user.is_empty()
+            || (!self.staged && self.paths.iter().any(|p| is_url(p)))
+    }
+
+    /// The configuration: `--config FILE`; else `leakscan.toml` at the root of the first
+    /// directory scanned — unless `--no-config`, or remote sources are scanned (a scanned
+    /// tree must not configure the scan of repositories that are not its own: a file in
+    /// one could allow another's findings). A file left unapplied is said on stderr.
+    fn file_config(&self) -> anyhow::Result<(FileConfig, Option<ConfigFile>)> {
+        if let Some(path) = &self.config {
+            let file = FileConfig::load(path)?;
+            let info = ConfigFile::of(path, ConfigFound::CommandLine, &file);
+            return Ok((file, Some(info)));
+        }
+        let in_tree = self
+            .paths()
+            .iter()
+            .find(|p| p.is_dir())
+            .map(|d| d.join(config::FILE_NAME))
+            .filter(|p| p.is_file());
+        let Some(path) = in_tree else {
+            return Ok((FileConfig::default(), None));
         };
+        let shown = crate::scan::display(&path);
+        if self.no_config {
+            eprintln!("leakscan: {shown}: not applied (--no-config)");
+            return Ok((FileConfig::default(), None));
+        }
+        if self.has_remote_sources() {
+            eprintln!(
+                "leakscan: {shown}: not applied: with remote sources only a configuration given with --config applies"
+            );
+            return Ok((FileConfig::default(), None));
+        }
+        let file = FileConfig::load(&path)?;
+        let info = ConfigFile::of(&path, ConfigFound::ScannedTree, &file);
+        Ok((file, Some(info)))
+    }
+
+    pub fn into_config(self) -> anyhow::Result<ScanConfig> {
+        let (file, config_file) = self.file_config()?;
         let mut own_accounts = file.own_accounts.clone();
         for a in &self.own_accounts {
             own_accounts.push(
@@ -608,8 +722,10 @@ impl ScanArgs {
         if let Some(path) = &self.baseline {
             accepted.extend(baseline::load(path)?);
         }
-        let mut excludes = file.exclude.clone();
-        excludes.extend(self.exclude.iter().cloned());
+        let excludes = Excludes {
+            command_line: self.exclude.clone(),
+            config: file.exclude.clone(),
+        };
         if self.threads == Some(0) {
             bail!("--threads must be at least 1");
         }
@@ -694,6 +810,7 @@ impl ScanArgs {
             scanner,
             max_file_size,
             excludes,
+            config_file,
             threads: self.threads,
             history: if self.no_history {
                 History::Skip
@@ -714,7 +831,9 @@ impl ScanArgs {
             write_baseline: self.write_baseline,
             verifier,
             fail_on: self.fail_on,
+            fail_on_skip: self.fail_on_skip || file.fail_on_skip.unwrap_or(false),
             remote,
+            cancel: scanner_git::CancelToken::new(),
         })
     }
 }

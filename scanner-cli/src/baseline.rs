@@ -76,6 +76,8 @@ pub fn write(path: &Path, report: &Report) -> anyhow::Result<()> {
         version: 1,
         findings,
     })? + "\n";
-    std::fs::write(path, text)
-        .map_err(|e| anyhow::anyhow!("{}: cannot write the baseline: {e}", path.display()))
+    // Whole or not at all, as reports are.
+    let mut out = crate::output::Output::open_as(Some(path), "the baseline")?;
+    let written = std::io::Write::write_all(&mut out, text.as_bytes());
+    crate::commit(&out, written)
 }

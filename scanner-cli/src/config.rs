@@ -10,6 +10,9 @@
 //! own_accounts = ["123456789012"]
 //! # Canary-token accounts beyond the built-in list.
 //! canary_accounts = ["210987654321"]
+//! # Files skipped while walking, blobs over the size limit and parts of archives not read
+//! # make the exit status 2 (as `--fail-on-skip` does).
+//! fail_on_skip = true
 //!
 //! # More label vocabulary: regular expressions matched, ignoring case, against the letters
 //! # and digits of the name a value is assigned to (`CORP_VAULT_KEY` is `corpvaultkey`).
@@ -51,6 +54,7 @@ struct Raw {
     allow: Vec<RawAllow>,
     #[serde(default)]
     labels: RawLabels,
+    fail_on_skip: Option<bool>,
 }
 
 /// `[labels]`: one list of patterns per label kind.
@@ -100,6 +104,8 @@ pub struct FileConfig {
     pub allowed_fingerprints: Vec<String>,
     /// `[labels]`: label patterns by kind, in file order, each checked to compile.
     pub label_patterns: Vec<(LabelKind, String)>,
+    /// `fail_on_skip = true`: what was not read makes the exit status 2 (`--fail-on-skip`).
+    pub fail_on_skip: Option<bool>,
 }
 
 /// `file:line:column` of a byte range of `text`.
@@ -187,6 +193,75 @@ impl FileConfig {
             canary_accounts: accounts(raw.canary_accounts)?,
             allowed_fingerprints: allowed,
             label_patterns,
+            fail_on_skip: raw.fail_on_skip,
         })
+    }
+}
+
+/// What the configuration applied did in a run, for reports (stderr, `stats.config`).
+#[derive(Debug, Clone)]
+pub struct Effect {
+    pub file: crate::args::ConfigFile,
+    /// Paths its `exclude` kept from the walks (a directory counts once).
+    pub excluded_paths: u64,
+    /// Credentials its `[[allow]]` removed from the report.
+    pub findings_allowed: usize,
+}
+
+impl Effect {
+    /// One line for stderr: the file, where it was found, and each thing it did or set.
+    pub fn describe(&self) -> String {
+        let f = &self.file;
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let mut did = Vec::new();
+        if !f.exclude.is_empty() {
+            did.push(format!(
+                "exclude {} ({} excluded)",
+                plural(f.exclude.len(), "glob", "globs"),
+                plural(
+                    usize::try_from(self.excluded_paths).unwrap_or(usize::MAX),
+                    "path",
+                    "paths"
+                )
+            ));
+        }
+        if !f.allowed.is_empty() {
+            did.push(format!(
+                "allow {} ({} not reported)",
+                plural(f.allowed.len(), "fingerprint", "fingerprints"),
+                plural(self.findings_allowed, "finding", "findings")
+            ));
+        }
+        if let Some(n) = f.max_file_size {
+            did.push(format!("max_file_size {n}"));
+        }
+        if f.own_accounts > 0 {
+            did.push(format!("own_accounts {}", f.own_accounts));
+        }
+        if f.canary_accounts > 0 {
+            did.push(format!("canary_accounts {}", f.canary_accounts));
+        }
+        if f.label_patterns > 0 {
+            did.push(format!(
+                "{} in [labels]",
+                plural(f.label_patterns, "pattern", "patterns")
+            ));
+        }
+        if let Some(b) = f.fail_on_skip {
+            did.push(format!("fail_on_skip {b}"));
+        }
+        let where_ = match f.found {
+            crate::args::ConfigFound::ScannedTree => {
+                "found in the scanned tree; --no-config ignores it"
+            }
+            crate::args::ConfigFound::CommandLine => "--config",
+        };
+        let did = if did.is_empty() {
+            "sets nothing".to_string()
+        } else {
+            did.join(", ")
+        };
+        format!("leakscan: configuration {} ({where_}): {did}", f.path)
     }
 }

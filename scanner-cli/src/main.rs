@@ -12,9 +12,11 @@ mod baseline;
 mod config;
 mod hooks;
 mod merge;
+mod output;
 mod progress;
 mod report;
 mod scan;
+mod signals;
 mod sources;
 mod state;
 
@@ -77,12 +79,20 @@ fn pre_push() -> anyhow::Result<u8> {
 
 fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
+    let interrupt = signals::listen(config.cancel.clone())
+        .map_err(|e| anyhow::anyhow!("cannot handle SIGINT and SIGTERM: {e}"))?;
     let counters = std::sync::Arc::new(progress::Progress::default());
     // JSON Lines stream: findings are written as they are found, the summary at the end.
-    let stream = (config.report.format == Format::Jsonl && config.write_baseline.is_none())
+    let streamed = (config.report.format == Format::Jsonl && config.write_baseline.is_none())
         .then(|| open_output(&config.report))
-        .transpose()?
-        .map(|out| report::jsonl::Stream::new(out, config.report.secrets, config.accepted.clone()));
+        .transpose()?;
+    let stream = streamed.clone().map(|out| {
+        report::jsonl::Stream::new(
+            Box::new(out),
+            config.report.secrets,
+            config.accepted.clone(),
+        )
+    });
     let sink = |hits: &[scan::Hit]| {
         if let Some(s) = &stream {
             s.hits(hits);
@@ -97,7 +107,7 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
         let resolved = config
             .remote
             .as_ref()
-            .map(|remote| sources::resolve(remote, &config.scanner, &counters));
+            .map(|remote| sources::resolve(remote, &config.scanner, &counters, &config.cancel));
         if let Some(r) = &resolved {
             config.inputs.extend(r.inputs.iter().cloned());
             sink(&r.hits);
@@ -113,13 +123,40 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
         outcome
     };
     let config = &config;
+    let excluded_paths = outcome.config_excluded;
+    // Stopped by a signal: what was scanned is reported, and said to be incomplete.
+    let stopped = interrupt.received();
+    let mut outcome = outcome;
+    outcome.incomplete = stopped.map(|(signal, _)| format!("interrupted by {signal}"));
     let mut report = Report::new(outcome);
+    // What the configuration did is always said: a file in the scanned tree can hide
+    // findings.
+    report.config = config.config_file.as_ref().map(|file| config::Effect {
+        file: file.clone(),
+        excluded_paths,
+        findings_allowed: report
+            .credentials
+            .iter()
+            .filter(|c| file.allowed.contains(&c.fingerprint.to_hex()))
+            .count(),
+    });
     // Accepted findings (baseline, configuration) are dropped before anything is printed
     // or decided: they are as if not found.
     report
         .credentials
         .retain(|c| !config.accepted.contains(&c.fingerprint.to_hex()));
+    if let Some(effect) = &report.config {
+        eprintln!("{}", effect.describe());
+    }
     if let Some(path) = &config.write_baseline {
+        // A baseline of part of the findings would not be what was asked for.
+        if let Some((signal, status)) = stopped {
+            eprintln!(
+                "leakscan: {}: not written: {signal} stopped the scan",
+                path.display()
+            );
+            return Ok(status);
+        }
         baseline::write(path, &report)?;
         eprintln!(
             "leakscan: wrote {} fingerprint{} to {}",
@@ -133,17 +170,14 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_CLEAN);
     }
-    if let Some(verifier) = &config.verifier {
+    if let Some(verifier) = config.verifier.as_ref().filter(|_| stopped.is_none()) {
         verify(verifier, &mut report);
     }
     for e in &report.errors {
         eprintln!("leakscan: {}: {}", e.path, e.reason);
     }
     for s in &report.skipped {
-        eprintln!(
-            "leakscan: {}: skipped, {} bytes is over --max-file-size",
-            s.path, s.size
-        );
+        eprintln!("leakscan: {}: skipped, {}", s.path, s.reason());
     }
     // Warnings: the archive was read and everything readable in it scanned; they do not
     // change the exit status (as files over --max-file-size do not).
@@ -158,34 +192,84 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
                 .is_some_and(|v| v.status == Status::Active)
         }),
     };
+    let unread = config.fail_on_skip.then(|| not_read(&report)).flatten();
     let code = if failing {
         EXIT_FOUND
-    } else if !report.errors.is_empty() {
+    } else if !report.errors.is_empty() || unread.is_some() {
         EXIT_ERROR
     } else {
         EXIT_CLEAN
     };
     let rc = &config.report;
-    let written = match stream {
-        Some(stream) => stream.finish(&report),
-        None => {
-            let mut w = open_output(rc)?;
-            write_report(&mut w, &report, rc).and_then(|()| w.flush())
+    let (out, written) = match (stream, streamed) {
+        (Some(stream), Some(out)) => {
+            let written = stream.finish(&report);
+            (out, written)
+        }
+        _ => {
+            let mut out = open_output(rc)?;
+            let written = write_report(&mut out, &report, rc);
+            (out, written)
         }
     };
-    match written {
-        Ok(()) => {}
-        // The reader went away (`leakscan scan | head`): nothing more to say to it.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(anyhow::anyhow!("cannot write the report: {e}")),
-    }
+    commit(&out, written)?;
     if rc.format == Format::Human {
         eprintln!("{}", report::human::summary(&report, started.elapsed()));
     }
     if let Some(remote) = &report.remote {
         eprintln!("{}", sources::summary_line(remote));
     }
-    Ok(code)
+    if let Some(unread) = unread.filter(|_| code == EXIT_ERROR) {
+        eprintln!("leakscan: --fail-on-skip: {unread} not read");
+    }
+    // A signal at any time, the report's end included, says how the run ended.
+    Ok(interrupt.received().map_or(code, |(_, status)| status))
+}
+
+/// The human report of an interrupted scan says so on its first line.
+fn incomplete_line(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+    match &report.incomplete {
+        Some(why) => writeln!(
+            out,
+            "INCOMPLETE: the scan was {why}; this report covers only what was scanned before"
+        ),
+        None => Ok(()),
+    }
+}
+
+/// Puts the report in place; a reader gone away (`leakscan scan | head`) is not an error.
+pub(crate) fn commit(out: &output::Output, written: std::io::Result<()>) -> anyhow::Result<()> {
+    match out.commit(written) {
+        Ok(()) => Ok(()),
+        Err(output::CommitError::Stdout(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(output::CommitError::Stdout(e)) => Err(anyhow::anyhow!("cannot write the report: {e}")),
+        Err(output::CommitError::File(e)) => Err(e),
+    }
+}
+
+/// What was skipped (files met while walking, blobs over the size limit, parts of
+/// archives), as `--fail-on-skip` tells it; `None` when everything was read.
+fn not_read(report: &Report) -> Option<String> {
+    let blobs: u64 = report
+        .repositories
+        .iter()
+        .map(|r| r.stats.blobs_too_large)
+        .sum();
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let parts: Vec<String> = [
+        (report.skipped.len() as u64, "file", "files"),
+        (blobs, "blob", "blobs"),
+        (
+            report.archive_skips.len() as u64,
+            "part of an archive",
+            "parts of archives",
+        ),
+    ]
+    .into_iter()
+    .filter(|&(n, _, _)| n > 0)
+    .map(|(n, one, many)| plural(n, one, many))
+    .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 /// Asks STS about every key pair; a live root user key becomes critical.
@@ -209,15 +293,10 @@ fn verify(verifier: &scanner_verify::Verifier, report: &mut Report) {
     report.sort();
 }
 
-/// Where the report goes: `--output FILE`, or standard output.
-pub(crate) fn open_output(rc: &args::ReportConfig) -> anyhow::Result<Box<dyn Write + Send>> {
-    Ok(match &rc.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
-    })
+/// Where the report goes: `--output FILE` (through a temporary file renamed onto it by
+/// [`commit`]), or standard output.
+pub(crate) fn open_output(rc: &args::ReportConfig) -> anyhow::Result<output::Output> {
+    output::Output::open(rc.output.as_deref())
 }
 
 pub(crate) fn write_report(
@@ -226,7 +305,8 @@ pub(crate) fn write_report(
     rc: &args::ReportConfig,
 ) -> std::io::Result<()> {
     match rc.format {
-        Format::Human => report::human::write(out, report, rc.secrets, rc.color),
+        Format::Human => incomplete_line(out, report)
+            .and_then(|()| report::human::write(out, report, rc.secrets, rc.color)),
         Format::Json => report::json::write(out, report, rc.secrets),
         // Streamed during the scan by `report::jsonl::Stream`, which also ends it.
         Format::Jsonl => Ok(()),

@@ -9,7 +9,7 @@
 //! get that one (JSON Lines keep each place's own). Verification results are not carried
 //! over (say so on standard error): verify the merged credentials again with `scan --verify`.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context};
@@ -51,13 +51,8 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<u8> {
     let written = match rc.format {
         Format::Jsonl => crate::report::jsonl::write(&mut out, &report, rc.secrets),
         _ => crate::write_report(&mut out, &report, &rc),
-    }
-    .and_then(|()| out.flush());
-    match written {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(anyhow!("cannot write the report: {e}")),
-    }
+    };
+    crate::commit(&out, written)?;
     if rc.format == Format::Human {
         eprintln!(
             "{}",
@@ -166,12 +161,17 @@ fn summary(outcome: &mut Outcome, doc: &Value) -> anyhow::Result<()> {
         });
     }
     let stats = doc.get("stats").ok_or_else(|| anyhow!("no \"stats\""))?;
+    // One incomplete input makes the merged report incomplete.
+    if let Some(why) = stats.get("incomplete").and_then(Value::as_str) {
+        outcome.incomplete.get_or_insert_with(|| why.to_string());
+    }
     outcome.files_scanned += number(stats, "files_scanned");
     outcome.bytes_scanned += number(stats, "bytes_scanned");
     for s in array(stats, "skipped")? {
         outcome.skipped.push(Skipped {
             path: string(s, "path")?,
             size: number(s, "size"),
+            why: crate::scan::SkipWhy::parse(s.get("reason").and_then(Value::as_str)),
         });
     }
     for r in array(stats, "repositories")? {

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use scanner_core::{ArchivePath, Finding, Scan, Scanner, SkipReason};
 use scanner_git::{HistoryOptions, HistoryScanner, HistoryStats};
 
-use crate::args::{History, Input, ScanConfig};
+use crate::args::{Excludes, History, Input, ScanConfig};
 use crate::progress::Progress;
 use std::sync::atomic::Ordering;
 
@@ -92,11 +92,86 @@ pub struct InputError {
     pub reason: String,
 }
 
-/// A file not scanned because of `--max-file-size`.
+/// A file not scanned: over `--max-file-size`, or not a regular file.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Skipped {
     pub path: String,
     pub size: u64,
+    pub why: SkipWhy,
+}
+
+/// Why a file was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SkipWhy {
+    /// Larger than `--max-file-size`.
+    TooLarge,
+    /// A named pipe: opening it waits for a writer, reading it for ever.
+    Fifo,
+    /// A Unix domain socket: nothing to read.
+    Socket,
+    /// A device (`/dev/zero`, a disk, a tape): endless, huge, or changed by being opened.
+    Device,
+    /// Anything else that is neither a regular file nor a directory.
+    Other,
+}
+
+impl SkipWhy {
+    /// The name machine reports give it (`stats.skipped[].reason`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipWhy::TooLarge => "too-large",
+            SkipWhy::Fifo => "fifo",
+            SkipWhy::Socket => "socket",
+            SkipWhy::Device => "device",
+            SkipWhy::Other => "not-a-regular-file",
+        }
+    }
+
+    /// Read back from [`SkipWhy::as_str`]; reports made before reasons were given only
+    /// skipped files over the size limit.
+    pub fn parse(s: Option<&str>) -> SkipWhy {
+        match s {
+            Some("fifo") => SkipWhy::Fifo,
+            Some("socket") => SkipWhy::Socket,
+            Some("device") => SkipWhy::Device,
+            Some("not-a-regular-file") => SkipWhy::Other,
+            _ => SkipWhy::TooLarge,
+        }
+    }
+
+    /// A file of this type, when it is not a regular file or a directory.
+    fn of(t: std::fs::FileType) -> Option<SkipWhy> {
+        if t.is_file() || t.is_dir() {
+            return None;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if t.is_fifo() {
+                return Some(SkipWhy::Fifo);
+            }
+            if t.is_socket() {
+                return Some(SkipWhy::Socket);
+            }
+            if t.is_char_device() || t.is_block_device() {
+                return Some(SkipWhy::Device);
+            }
+        }
+        Some(SkipWhy::Other)
+    }
+}
+
+impl Skipped {
+    /// Why it was not read, as people read it.
+    pub fn reason(&self) -> String {
+        match self.why {
+            SkipWhy::TooLarge => format!("{} bytes is over --max-file-size", self.size),
+            SkipWhy::Fifo => "a named pipe (FIFO), not a regular file".to_string(),
+            SkipWhy::Socket => "a socket, not a regular file".to_string(),
+            SkipWhy::Device => "a device, not a regular file".to_string(),
+            SkipWhy::Other => "not a regular file".to_string(),
+        }
+    }
 }
 
 /// Part of an archive not scanned (an encrypted entry, a limit reached, a damaged
@@ -134,6 +209,10 @@ pub struct Outcome {
     pub repositories: Vec<RepoSummary>,
     /// What mirroring remote sources did, when there were any.
     pub remote: Option<crate::sources::Summary>,
+    /// Paths the configuration's `exclude` kept from the walks (a directory counts once).
+    pub config_excluded: u64,
+    /// Why the scan (or, merged, one of the scans) did not finish.
+    pub incomplete: Option<String>,
 }
 
 /// What happened to one input.
@@ -178,7 +257,9 @@ pub fn run(
         HistoryOptions::default()
             .max_blob_size(config.max_file_size)
             .threads(config.threads),
-    );
+    )
+    .with_cancel_token(config.cancel.clone());
+    let cancel = &config.cancel;
     let _ = progress.history.set(history.progress());
     let state = config
         .state
@@ -196,11 +277,14 @@ pub fn run(
         .count();
     let mut mirrors_done = 0;
     for input in &config.inputs {
+        if cancel.is_cancelled() {
+            break;
+        }
         let before = outcome.hits.len();
         match input {
             Input::Stdin => absorb(
                 &mut outcome,
-                scan_stdin(&config.scanner, config.max_file_size),
+                scan_stdin(&config.scanner, config.max_file_size, cancel),
             ),
             Input::Path(p)
                 if config.history == History::Scan
@@ -224,12 +308,7 @@ pub fn run(
                             change: Some(scan.change),
                         });
                         if let Some(wt) = scan.work_tree {
-                            collect(
-                                &wt,
-                                &config.excludes,
-                                &mut work_tree_files,
-                                &mut outcome.errors,
-                            );
+                            collect(&wt, config, &mut work_tree_files, &mut outcome);
                         }
                     }
                     Err(e) => {
@@ -261,12 +340,7 @@ pub fn run(
                             change: None,
                         });
                         if let Some(wt) = scan.work_tree {
-                            collect(
-                                &wt,
-                                &config.excludes,
-                                &mut work_tree_files,
-                                &mut outcome.errors,
-                            );
+                            collect(&wt, config, &mut work_tree_files, &mut outcome);
                         }
                     }
                     Err(e) => outcome.errors.push(InputError {
@@ -282,7 +356,7 @@ pub fn run(
                     Some(state) if !p.exists() => state.stored(p)?,
                     _ => None,
                 };
-                collect(p, &config.excludes, &mut files, &mut outcome.errors);
+                collect(p, config, &mut files, &mut outcome);
                 if let Some(stored) = stored {
                     let hits = stored
                         .findings
@@ -397,32 +471,41 @@ pub fn run(
             (_, r) => r,
         }
     };
+    // Once cancelled, the files not begun are left out of the report (it is marked
+    // incomplete); those under way are finished.
     let results: Vec<FileResult> = pool.install(|| {
-        let plain = files.par_iter().map(|p| {
-            counted(
-                progress,
-                &emit,
-                sighted(scan_file(&config.scanner, p, config.max_file_size, None)),
-            )
-        });
-        let work_tree = work_tree_files.par_iter().map(|p| {
-            counted(
-                progress,
-                &emit,
-                sighted(scan_file(
-                    &config.scanner,
-                    p,
-                    config.max_file_size,
-                    Some(&known_blob),
-                )),
-            )
-        });
+        let plain = files
+            .par_iter()
+            .filter(|_| !cancel.is_cancelled())
+            .map(|p| {
+                counted(
+                    progress,
+                    &emit,
+                    sighted(scan_file(&config.scanner, p, config.max_file_size, None)),
+                )
+            });
+        let work_tree = work_tree_files
+            .par_iter()
+            .filter(|_| !cancel.is_cancelled())
+            .map(|p| {
+                counted(
+                    progress,
+                    &emit,
+                    sighted(scan_file(
+                        &config.scanner,
+                        p,
+                        config.max_file_size,
+                        Some(&known_blob),
+                    )),
+                )
+            });
         plain.chain(work_tree).collect()
     });
     for r in results {
         absorb(&mut outcome, r);
     }
-    if let Some(state) = state {
+    // A run cut short stays unfinished in the state, as a killed one does.
+    if let Some(state) = state.filter(|_| !cancel.is_cancelled()) {
         state.finish()?;
     }
     outcome.errors.sort();
@@ -564,20 +647,24 @@ pub fn display(path: &Path) -> String {
         .map_or_else(|| s.to_string(), str::to_string)
 }
 
-/// Adds the files under `path` to `files`: the path itself if it is a file (or anything
-/// else that can be read, such as a named pipe), every regular file below it if it is a
-/// directory. Ignore files are not honoured (secrets hide in ignored `.env` files); `.git`
-/// directories are skipped, and so are symbolic links met while walking.
-fn collect(
-    path: &Path,
-    excludes: &[String],
-    files: &mut Vec<PathBuf>,
-    errors: &mut Vec<InputError>,
-) {
+/// A file to scan, and whether it was named on the command line: not reading a file named
+/// is an error, not reading one met while walking a skip.
+struct ToScan {
+    path: PathBuf,
+    named: bool,
+}
+
+/// Adds the files under `path` to `files`: the path itself if it is no directory (named),
+/// every regular file below it if it is one. Ignore files are not honoured (secrets hide in
+/// ignored `.env` files); `.git` directories are skipped, and so are symbolic links met
+/// while walking. Anything else met while walking (named pipes, sockets, devices) is never
+/// opened: it is a skip, with its reason.
+fn collect(path: &Path, config: &ScanConfig, files: &mut Vec<ToScan>, outcome: &mut Outcome) {
+    let excludes: &Excludes = &config.excludes;
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) => {
-            errors.push(InputError {
+            outcome.errors.push(InputError {
                 path: display(path),
                 reason: e.to_string(),
             });
@@ -585,39 +672,88 @@ fn collect(
         }
     };
     if !meta.is_dir() {
-        files.push(path.to_path_buf());
+        files.push(ToScan {
+            path: path.to_path_buf(),
+            named: true,
+        });
         return;
     }
-    let mut overrides = ignore::overrides::OverrideBuilder::new(path);
-    for glob in excludes {
-        if let Err(e) = overrides.add(&format!("!{glob}")) {
-            errors.push(InputError {
-                path: glob.clone(),
-                reason: format!("invalid --exclude glob: {e}"),
-            });
-        }
-    }
-    let overrides = match overrides.build() {
-        Ok(o) => o,
-        Err(e) => {
-            errors.push(InputError {
-                path: display(path),
-                reason: format!("invalid --exclude globs: {e}"),
-            });
-            return;
-        }
+    let Some(overrides) = exclusions(path, &excludes.command_line, "--exclude", outcome) else {
+        return;
     };
+    // The configuration's globs apart, so that what they excluded is counted (a directory
+    // once: it is not walked). The walker applies `--exclude` before this filter.
+    let Some(configured) = exclusions(path, &excludes.config, "exclude", outcome) else {
+        return;
+    };
+    let excluded = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = excluded.clone();
     let walker = ignore::WalkBuilder::new(path)
         .standard_filters(false)
         .follow_links(false)
         .overrides(overrides)
-        .filter_entry(|e| e.file_name() != ".git")
+        .filter_entry(move |e| {
+            if e.file_name() == ".git" {
+                return false;
+            }
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            if e.depth() > 0 && configured.matched(e.path(), is_dir).is_ignore() {
+                counter.fetch_add(1, Ordering::Relaxed);
+                return false;
+            }
+            true
+        })
         .build();
     for entry in walker {
+        if config.cancel.is_cancelled() {
+            break;
+        }
         match entry {
-            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => files.push(e.into_path()),
-            Ok(_) => {}
-            Err(e) => errors.push(walk_error(path, &e)),
+            Ok(e) => match e.file_type() {
+                Some(t) if t.is_file() => files.push(ToScan {
+                    path: e.into_path(),
+                    named: false,
+                }),
+                Some(t) if t.is_dir() || t.is_symlink() => {}
+                // The walker's type is lstat's: no open, no wait on a pipe.
+                Some(t) => outcome.skipped.push(Skipped {
+                    path: display(e.path()),
+                    size: 0,
+                    why: SkipWhy::of(t).unwrap_or(SkipWhy::Other),
+                }),
+                // Standard input: never met while walking.
+                None => {}
+            },
+            Err(e) => outcome.errors.push(walk_error(path, &e)),
+        }
+    }
+    outcome.config_excluded += excluded.load(Ordering::Relaxed);
+}
+
+/// The globs as exclusions under `root` (gitignore syntax); `None` after an error.
+fn exclusions(
+    root: &Path,
+    globs: &[String],
+    what: &str,
+    outcome: &mut Outcome,
+) -> Option<ignore::overrides::Override> {
+    let mut overrides = ignore::overrides::OverrideBuilder::new(root);
+    for glob in globs {
+        if let Err(e) = overrides.add(&format!("!{glob}")) {
+            outcome.errors.push(InputError {
+                path: glob.clone(),
+                reason: format!("invalid {what} glob: {e}"),
+            });
+        }
+    }
+    match overrides.build() {
+        Ok(o) => Some(o),
+        Err(e) => {
+            outcome.errors.push(InputError {
+                path: display(root),
+                reason: format!("invalid {what} globs: {e}"),
+            });
+            None
         }
     }
 }
@@ -651,34 +787,91 @@ type KnownBlob<'a> = dyn Fn(&[u8]) -> bool + Sync + 'a;
 
 fn scan_file(
     scanner: &Scanner,
-    path: &Path,
+    file: &ToScan,
     max_size: u64,
     known: Option<&KnownBlob<'_>>,
 ) -> FileResult {
+    let path = file.path.as_path();
     let shown = display(path);
-    let size = match std::fs::metadata(path) {
-        Ok(m) => m.len(),
-        Err(e) => {
-            return FileResult::Failed(InputError {
-                path: shown,
-                reason: e.to_string(),
+    let failed = |e: std::io::Error| {
+        FileResult::Failed(InputError {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })
+    };
+    let skipped = |why: SkipWhy, size: u64| {
+        let s = Skipped {
+            path: shown.clone(),
+            size,
+            why,
+        };
+        if file.named {
+            // Named on the command line and not read: the run did not do what was asked.
+            FileResult::Failed(InputError {
+                path: s.path.clone(),
+                reason: format!("not read: {}", s.reason()),
             })
+        } else {
+            FileResult::Skipped(s)
         }
     };
+    // The type before anything is opened: opening a named pipe waits for a writer, opening
+    // a device can act on it.
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return failed(e),
+    };
+    if let Some(why) = SkipWhy::of(meta.file_type()) {
+        return skipped(why, 0);
+    }
+    if meta.len() > max_size {
+        return skipped(SkipWhy::TooLarge, meta.len());
+    }
+    // Opened without blocking, and its type checked again on the open file: a regular file
+    // swapped for a pipe since is not waited on.
+    let opened = match open_nonblocking(path) {
+        Ok(f) => f,
+        Err(e) => return failed(e),
+    };
+    let meta = match opened.metadata() {
+        Ok(m) => m,
+        Err(e) => return failed(e),
+    };
+    if let Some(why) = SkipWhy::of(meta.file_type()) {
+        return skipped(why, 0);
+    }
+    let size = meta.len();
     if size > max_size {
-        return FileResult::Skipped(Skipped { path: shown, size });
+        return skipped(SkipWhy::TooLarge, size);
     }
-    if let Some(known) = known {
-        return match std::fs::read(path) {
-            Ok(bytes) if known(&bytes) => FileResult::Known,
-            Ok(bytes) => scanned(Origin::File(shown), size, scanner.scan_detailed(&bytes)),
-            Err(e) => FileResult::Failed(InputError {
-                path: shown,
-                reason: e.to_string(),
-            }),
-        };
+    if known.is_some() || size < LARGE_FILE {
+        let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        if let Err(e) = (&opened)
+            .take(max_size.saturating_add(1))
+            .read_to_end(&mut bytes)
+        {
+            return failed(e);
+        }
+        // It grew since its size was read.
+        if bytes.len() as u64 > max_size {
+            return skipped(SkipWhy::TooLarge, bytes.len() as u64);
+        }
+        if known.is_some_and(|known| known(&bytes)) {
+            return FileResult::Known;
+        }
+        return scanned(
+            Origin::File(shown),
+            bytes.len() as u64,
+            scanner.scan_detailed(&bytes),
+        );
     }
-    match scanner.scan_file_detailed(path) {
+    // Large files are memory-mapped by the core, through the file already open (its path
+    // may name another file by now).
+    let result = match open_file_path(&opened) {
+        Some(p) => scanner.scan_file_detailed(&p),
+        None => scanner.scan_reader_detailed(&opened),
+    };
+    match result {
         Ok(scan) => scanned(Origin::File(shown), size, scan),
         Err(e) => FileResult::Failed(InputError {
             path: shown,
@@ -689,19 +882,100 @@ fn scan_file(
     }
 }
 
-fn scan_stdin(scanner: &Scanner, max_size: u64) -> FileResult {
+/// From this size on the core memory-maps a file rather than reading it (as its own
+/// threshold does).
+const LARGE_FILE: u64 = 1 << 20;
+
+/// Opens a file for reading without waiting: on unix with `O_NONBLOCK`, which a pipe's open
+/// honours and a regular file's reads ignore.
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
+}
+
+/// A path that opens the very file `file` is (`/dev/fd/N`), where the system has one.
+fn open_file_path(file: &std::fs::File) -> Option<PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let p = PathBuf::from(format!("/dev/fd/{}", file.as_raw_fd()));
+        if p.exists() {
+            return Some(p);
+        }
+    }
+    let _ = file;
+    None
+}
+
+/// The size of standard input when it is a regular file.
+fn stdin_file_size() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+        let meta = std::fs::File::from(fd).metadata().ok()?;
+        return meta.is_file().then_some(meta.len());
+    }
+    #[allow(unreachable_code)]
+    None
+}
+
+fn scan_stdin(scanner: &Scanner, max_size: u64, cancel: &scanner_git::CancelToken) -> FileResult {
     let path = "-".to_string();
-    let mut buf = Vec::new();
-    let limit = max_size.saturating_add(1);
-    if let Err(e) = std::io::stdin().lock().take(limit).read_to_end(&mut buf) {
+    // Standard input redirected from a file says its size: one over the limit is not read.
+    if let Some(size) = stdin_file_size().filter(|&n| n > max_size) {
         return FileResult::Failed(InputError {
             path,
-            reason: e.to_string(),
+            reason: format!("not read: {size} bytes is over --max-file-size"),
         });
     }
+    // Read on a thread of its own: a read waiting for a writer that never comes must not
+    // keep a signal from stopping the run.
+    let limit = max_size.saturating_add(1);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let read = std::io::stdin().lock().take(limit).read_to_end(&mut buf);
+        let _ = tx.send(read.map(|_| buf));
+    });
+    let read = loop {
+        match rx.recv_timeout(std::time::Duration::from_millis(50)) {
+            Ok(read) => break read,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if cancel.is_cancelled() => {
+                return FileResult::Failed(InputError {
+                    path,
+                    reason: "not read: interrupted".to_string(),
+                });
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                break Err(std::io::Error::other("the thread reading it ended"));
+            }
+        }
+    };
+    let buf = match read {
+        Ok(buf) => buf,
+        Err(e) => {
+            return FileResult::Failed(InputError {
+                path,
+                reason: e.to_string(),
+            })
+        }
+    };
     let size = buf.len() as u64;
     if size > max_size {
-        return FileResult::Skipped(Skipped { path, size });
+        // A stream is always named: not reading it whole is an error. Nothing past the
+        // limit was read.
+        return FileResult::Failed(InputError {
+            path,
+            reason: format!("not read: more than {max_size} bytes, over --max-file-size"),
+        });
     }
     scanned(Origin::Stdin, size, scanner.scan_detailed(&buf))
 }
@@ -717,5 +991,32 @@ fn scanned(origin: Origin, bytes: u64, scan: Scan) -> FileResult {
         bytes,
         findings: scan.findings,
         seen: Vec::new(),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// A regular file swapped for a named pipe after the walk: the open does not wait for
+    /// a writer, and the open file's type says what it is.
+    #[test]
+    fn a_file_swapped_for_a_pipe_is_opened_without_waiting_and_skipped() {
+        let dir = tempfile::tempdir().expect("a temporary directory because /tmp is writable");
+        let path = dir.path().join("swapped");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(made, "mkfifo");
+        let opened = open_nonblocking(&path).expect("O_NONBLOCK opens a pipe at once");
+        let kind = opened.metadata().map(|m| SkipWhy::of(m.file_type()));
+        assert_eq!(kind.ok(), Some(Some(SkipWhy::Fifo)));
+        let scanner = Scanner::builder().build();
+        let walked = ToScan { path, named: false };
+        match scan_file(&scanner, &walked, 1 << 20, None) {
+            FileResult::Skipped(s) => assert_eq!(s.why, SkipWhy::Fifo),
+            _ => panic!("a pipe met while walking is a skip"),
+        }
     }
 }

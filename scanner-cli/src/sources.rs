@@ -73,7 +73,32 @@ pub struct RepoFetch {
 }
 
 /// Resolves, mirrors and (with `--include-issues`) scans web text.
-pub fn resolve(remote: &RemoteConfig, scanner: &Scanner, progress: &Progress) -> Resolved {
+/// Stopped when `cancel` is: enumerations and fetches under way fail as
+/// interrupted, the mirrors made before are scanned.
+pub fn resolve(
+    remote: &RemoteConfig,
+    scanner: &Scanner,
+    progress: &Progress,
+    cancel: &scanner_git::CancelToken,
+) -> Resolved {
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if cancel.is_cancelled() {
+                    remote.resolver.cancel();
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let resolved = resolve_all(remote, scanner, progress);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        resolved
+    })
+}
+
+fn resolve_all(remote: &RemoteConfig, scanner: &Scanner, progress: &Progress) -> Resolved {
     let started = Instant::now();
     let events = |e: Event| on_event(progress, e);
     let found = remote.resolver.enumerate(&remote.sources, &events);

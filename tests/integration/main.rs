@@ -9,6 +9,7 @@ mod damage;
 mod golden;
 mod history;
 mod hooks;
+mod hostile;
 mod remote;
 mod state;
 mod support;

@@ -54,7 +54,7 @@ fn json_env(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> (Run, Value) {
 
 /// Publishes every ref of `work` (branches, tags, `refs/pull/*`) to the bare repository
 /// `bare`, as a server holds them.
-fn publish(work: &mut Repo, bare: &Path) {
+pub(crate) fn publish(work: &mut Repo, bare: &Path) {
     if !bare.exists() {
         let ok = Command::new("git")
             .args(["init", "-q", "--bare", "-b", "main"])
@@ -350,7 +350,7 @@ fn a_repository_that_cannot_be_cloned_is_reported_and_the_others_are_scanned() {
     assert!(r.stderr.contains("not found"), "{}", r.stderr);
 }
 
-fn repo_json(full: &str, clone_url: &str, flags: &[&str]) -> Value {
+pub(crate) fn repo_json(full: &str, clone_url: &str, flags: &[&str]) -> Value {
     j!({
         "full_name": full,
         "clone_url": clone_url,
@@ -362,7 +362,7 @@ fn repo_json(full: &str, clone_url: &str, flags: &[&str]) -> Value {
     })
 }
 
-const ORG_REPOS: &str = "/orgs/acme/repos?type=all&per_page=100";
+pub(crate) const ORG_REPOS: &str = "/orgs/acme/repos?type=all&per_page=100";
 
 #[test]
 fn an_organization_is_enumerated_page_by_page_through_rate_limits_and_a_5xx() {

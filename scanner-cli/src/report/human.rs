@@ -354,7 +354,17 @@ pub fn summary(report: &Report, elapsed: std::time::Duration) -> String {
         }
     }
     if !report.skipped.is_empty() {
-        s += &format!("; {} skipped over --max-file-size", report.skipped.len());
+        let large = report
+            .skipped
+            .iter()
+            .filter(|k| k.why == crate::scan::SkipWhy::TooLarge)
+            .count();
+        let odd = report.skipped.len() - large;
+        s += &match (large, odd) {
+            (_, 0) => format!("; {large} skipped over --max-file-size"),
+            (0, _) => format!("; {odd} skipped, not regular files"),
+            _ => format!("; {large} skipped over --max-file-size, {odd} not regular files"),
+        };
     }
     if !report.archive_skips.is_empty() {
         let n = report.archive_skips.len();
@@ -369,6 +379,9 @@ pub fn summary(report: &Report, elapsed: std::time::Duration) -> String {
             "; {n} input{} could not be read",
             if n == 1 { "" } else { "s" }
         );
+    }
+    if let Some(why) = &report.incomplete {
+        s += &format!("; INCOMPLETE: {why}");
     }
     s
 }

@@ -60,7 +60,9 @@
 //!   ],
 //!   "errors": [ { "path": "...", "reason": "..." } ],        // inputs that could not be read
 //!   "stats": { "files_scanned": N, "bytes_scanned": N, "files_skipped": N,
-//!              "skipped": [ { "path": "...", "size": N } ],  // over --max-file-size
+//!              "skipped": [ { "path": "...", "size": N,   // files met while walking, not read
+//!                             "reason": "too-large"      // over --max-file-size
+//!                                     | "fifo" | "socket" | "device" | "not-a-regular-file" } ],
 //!              "repositories": [ { "path": "...", "packs": N, "commits": N,
 //!                   "blobs_scanned": N,        // blobs read and scanned by this run
 //!                   "bytes_scanned": N, "blobs_already_seen": N, "blobs_too_large": N,
@@ -87,7 +89,17 @@
 //!                               "objects": N,        // received in this run
 //!                               "scanned": bool,     // a mirror was scanned (after a failed
 //!                                                    // fetch: the last good one)
-//!                               "reason": "..." | null } ] } }
+//!                               "reason": "..." | null } ] },
+//!              // only when a configuration file was applied: what it did
+//!              "config": { "path": "leakscan.toml",
+//!                          "found": "scanned-tree" | "command-line",   // or --config
+//!                          "exclude": ["..."], "excluded_paths": N,  // a directory counts once
+//!                          "allowed_fingerprints": N, "findings_allowed": N,  // not reported
+//!                          "max_file_size": N | null, "own_accounts": N, "canary_accounts": N,
+//!                          "label_patterns": N, "fail_on_skip": bool | null },
+//!              // only when the scan was stopped (SIGINT, SIGTERM): the report covers only
+//!              // what was scanned before
+//!              "incomplete": "interrupted by SIGINT" }
 //! }
 //! ```
 //!
@@ -251,6 +263,7 @@ pub(super) struct JsonError<'a> {
 struct JsonSkipped<'a> {
     path: &'a str,
     size: u64,
+    reason: &'static str,
 }
 
 #[derive(Serialize)]
@@ -274,6 +287,25 @@ pub(super) struct Stats<'a> {
     findings: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     remote: Option<JsonRemote<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config: Option<JsonConfig<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    incomplete: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonConfig<'a> {
+    path: &'a str,
+    found: &'static str,
+    exclude: &'a [String],
+    excluded_paths: u64,
+    allowed_fingerprints: usize,
+    findings_allowed: usize,
+    max_file_size: Option<u64>,
+    own_accounts: usize,
+    canary_accounts: usize,
+    label_patterns: usize,
+    fail_on_skip: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -431,6 +463,7 @@ pub(super) fn stats(report: &Report) -> Stats<'_> {
             .map(|s| JsonSkipped {
                 path: &s.path,
                 size: s.size,
+                reason: s.why.as_str(),
             })
             .collect(),
         repositories: report
@@ -485,5 +518,19 @@ pub(super) fn stats(report: &Report) -> Stats<'_> {
                 })
                 .collect(),
         }),
+        config: report.config.as_ref().map(|c| JsonConfig {
+            path: &c.file.path,
+            found: c.file.found.as_str(),
+            exclude: &c.file.exclude,
+            excluded_paths: c.excluded_paths,
+            allowed_fingerprints: c.file.allowed.len(),
+            findings_allowed: c.findings_allowed,
+            max_file_size: c.file.max_file_size,
+            own_accounts: c.file.own_accounts,
+            canary_accounts: c.file.canary_accounts,
+            label_patterns: c.file.label_patterns,
+            fail_on_skip: c.file.fail_on_skip,
+        }),
+        incomplete: report.incomplete.as_deref(),
     }
 }

@@ -226,6 +226,11 @@ pub struct Report {
     pub repositories: Vec<RepoSummary>,
     /// What mirroring remote sources did, when there were any.
     pub remote: Option<crate::sources::Summary>,
+    /// What the configuration file did, when one was applied.
+    pub config: Option<crate::config::Effect>,
+    /// Why the scan did not finish (`interrupted by SIGINT`): the report covers only what
+    /// was scanned before.
+    pub incomplete: Option<String>,
 }
 
 impl Report {
@@ -303,6 +308,8 @@ impl Report {
             bytes_scanned: outcome.bytes_scanned,
             repositories: outcome.repositories,
             remote: outcome.remote,
+            config: None,
+            incomplete: outcome.incomplete,
         };
         report.sort();
         report

@@ -402,10 +402,7 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         .collect();
     notifications.extend(report.skipped.iter().map(|s| Notification {
         level: "warning",
-        message: Text::new(format!(
-            "{}: skipped, {} bytes is over --max-file-size",
-            s.path, s.size
-        )),
+        message: Text::new(format!("{}: skipped, {}", s.path, s.reason())),
     }));
     notifications.extend(report.archive_skips.iter().map(|s| Notification {
         level: "warning",
@@ -424,7 +421,7 @@ pub fn write(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
                 },
             },
             invocations: [Invocation {
-                execution_successful: true,
+                execution_successful: report.incomplete.is_none(),
                 tool_execution_notifications: notifications,
             }],
             results,
