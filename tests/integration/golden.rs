@@ -450,7 +450,7 @@ fn sarif_results_point_at_the_introducing_commit_and_rules_carry_the_remediation
     assert_eq!(root["properties"]["security-severity"], "9.5");
     let help = root["help"]["text"].as_str().unwrap();
     for needle in [
-        "deactivate the root access key, then delete it",
+        "Deactivate the root access key, then delete it",
         "IAM roles",
         "Enable MFA on the root user",
         "company-owned distribution list",

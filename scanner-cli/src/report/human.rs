@@ -4,7 +4,8 @@ use std::io::Write;
 
 use scanner_core::{Encoding, ExampleKind, Severity};
 
-use super::{author, date, kind_title, place, remediation, short, Credential, Report};
+use super::remediation::Remediation;
+use super::{author, date, kind_title, place, short, Credential, Report};
 use crate::args::SecretDisplay;
 use crate::scan::Hit;
 
@@ -40,8 +41,10 @@ pub fn write(
     color: bool,
 ) -> std::io::Result<()> {
     let style = Style { color };
+    // Each kind's steps are printed in full once, under its most dangerous credential.
+    let mut told = Vec::new();
     for c in &report.credentials {
-        write_credential(out, c, secrets, &style)?;
+        write_credential(out, c, secrets, &style, &mut told)?;
     }
     Ok(())
 }
@@ -51,6 +54,7 @@ fn write_credential(
     c: &Credential,
     secrets: SecretDisplay,
     style: &Style,
+    told: &mut Vec<(Remediation, String)>,
 ) -> std::io::Result<()> {
     let mut title = kind_title(c.kind).to_string();
     if let Some(k) = &c.key_id {
@@ -107,11 +111,6 @@ fn write_credential(
             (None, None) => String::new(),
         };
         writeln!(out, "  verified     {}{detail}", v.status.as_str())?;
-        if v.is_root() {
-            for line in remediation::live_root_key() {
-                writeln!(out, "    {line}")?;
-            }
-        }
     }
     if let Some(s) = &c.seen {
         writeln!(
@@ -164,8 +163,35 @@ fn write_credential(
     if c.hits.len() > MAX_PLACES {
         write_rest(out, &c.hits[MAX_PLACES..])?;
     }
+    write_remediation(out, c, told)?;
     writeln!(out, "  fingerprint  {}", c.fingerprint)?;
     writeln!(out)
+}
+
+/// What to do: the kind's steps, in full under the first credential of that kind; later
+/// ones point back to it.
+fn write_remediation(
+    out: &mut dyn Write,
+    c: &Credential,
+    told: &mut Vec<(Remediation, String)>,
+) -> std::io::Result<()> {
+    let r = Remediation::of(c);
+    let name = c.key_id.as_ref().map_or_else(
+        || c.fingerprint.to_hex()[..12].to_string(),
+        |k| k.as_str().to_string(),
+    );
+    if let Some((_, first)) = told.iter().find(|(k, _)| *k == r) {
+        return writeln!(out, "  what to do   as for {} above ({})", first, r.title());
+    }
+    writeln!(out, "  what to do   ({})", r.title())?;
+    for line in r.text().lines() {
+        if line.is_empty() {
+            continue;
+        }
+        writeln!(out, "    {line}")?;
+    }
+    told.push((r, name));
+    Ok(())
 }
 
 /// Places listed one by one per credential; the rest are condensed by repository (a key

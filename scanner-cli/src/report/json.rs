@@ -27,6 +27,8 @@
 //!           "root": bool,                 // an active key of the account's root user
 //!           "secret_index": N },          // 0: the paired secret was the live one; n: the
 //!                                         // n-th other secret near the key (now `secret`)
+//!       "remediation": "root-key" | "long-term-key" | "temporary-key" | "secret-key"
+//!                    | "key-id" | "canary",  // what to do: a key of `remediations`
 //!       "locations": [                  // sorted: files first, then by repository, path, line
 //!         { "path": "..." | null,       // file; in history, the path in the introducing commit
 //!           "archive_path": ["lib/app.jar", "config/prod.env"],  // only inside an archive:
@@ -86,7 +88,9 @@
 //!                               "objects": N,        // received in this run
 //!                               "scanned": bool,     // a mirror was scanned (after a failed
 //!                                                    // fetch: the last good one)
-//!                               "reason": "..." | null } ] } }
+//!                               "reason": "..." | null } ] } },
+//!   "remediations": { "long-term-key": "...", ... }  // what to do, for each kind the
+//!                                       // findings name: paragraphs, one step per line
 //! }
 //! ```
 //!
@@ -100,12 +104,13 @@
 //! The report holds everything `leakscan merge` needs to rebuild it: secrets only as shown,
 //! everything else in full. Dates are ISO 8601 with their offset, as `CommitTime` shows them.
 
-use std::io::Write;
-
 use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::Write;
 
 use serde::Serialize;
 
+use super::remediation::Remediation;
 use super::{author, commit_of, date, origin_kind, Credential, Report};
 use crate::args::SecretDisplay;
 use crate::scan::Hit;
@@ -119,6 +124,18 @@ struct Doc<'a> {
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonError<'a>>,
     stats: Stats<'a>,
+    remediations: BTreeMap<&'static str, String>,
+}
+
+/// What to do about each kind of finding, by the id findings name in `remediation`: the
+/// kinds this report's findings have.
+pub(super) fn remediations(report: &Report) -> BTreeMap<&'static str, String> {
+    report
+        .credentials
+        .iter()
+        .map(Remediation::of)
+        .map(|r| (r.id(), r.text()))
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -140,6 +157,7 @@ pub(super) struct JsonFinding<'a> {
     own_account: bool,
     example: Option<&'static str>,
     verification: Option<JsonVerification<'a>>,
+    remediation: &'static str,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     seen: Option<JsonSeen>,
     locations: Vec<JsonLocation<'a>>,
@@ -306,6 +324,7 @@ pub fn write(out: &mut dyn Write, report: &Report, secrets: SecretDisplay) -> st
             .collect(),
         errors: errors(report),
         stats: stats(report),
+        remediations: remediations(report),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
@@ -346,6 +365,7 @@ pub(super) fn finding(c: &Credential, secrets: SecretDisplay) -> JsonFinding<'_>
             root: v.is_root(),
             secret_index: v.secret_index,
         }),
+        remediation: Remediation::of(c).id(),
         seen: c.seen.as_ref().map(JsonSeen::of),
         locations: c.hits.iter().map(location).collect(),
     }

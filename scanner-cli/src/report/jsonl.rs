@@ -8,13 +8,15 @@
 //! {"type":"finding", ...}                      // one line per hit, as found
 //! {"type":"summary", "version":1,
 //!  "errors":[ { "path": "...", "reason": "..." } ],
-//!  "stats":{ "files_scanned": N, "bytes_scanned": N, ..., "errors": N, "findings": N }}
+//!  "stats":{ "files_scanned": N, "bytes_scanned": N, ..., "errors": N, "findings": N },
+//!  "remediations":{ "long-term-key": "...", ... }}
 //! ```
 //!
 //! A finding line has `"type": "finding"` followed by exactly the fields of one entry of the
 //! JSON report's `findings` (see [`super::json`]: same names, same values, same redaction:
 //! `secret` and `session_token` are `null` unless `--show-secrets`). The last line is always
-//! the one summary line, with the JSON report's `version`, `errors` and `stats`; a reader can
+//! the one summary line, with the JSON report's `version`, `errors`, `stats` and
+//! `remediations` (what to do, by the id each finding line names); a reader can
 //! tell a complete report from a cut one by it. Every line is compact JSON ending in `\n`;
 //! no line holds a raw newline, since JSON escapes them in strings.
 //!
@@ -49,6 +51,7 @@ struct SummaryLine<'a> {
     version: u32,
     errors: Vec<JsonError<'a>>,
     stats: Stats<'a>,
+    remediations: std::collections::BTreeMap<&'static str, String>,
 }
 
 /// Writes finding lines as findings arrive, then the summary line.
@@ -166,6 +169,7 @@ fn write_summary(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
         version: json::VERSION,
         errors: json::errors(report),
         stats: json::stats(report),
+        remediations: json::remediations(report),
     };
     serde_json::to_writer(&mut *out, &summary)?;
     writeln!(out)
