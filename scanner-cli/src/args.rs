@@ -74,6 +74,11 @@ pub struct MergeArgs {
     /// When to colour the human report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Places listed per credential, as groups by path (human report: 5 unless given; JSON
+    /// and JSON Lines: every place unless given).
+    #[arg(long, value_name = "N")]
+    pub max_places: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -260,6 +265,12 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Places listed per credential, as groups of places by path, most relevant first (the
+    /// human report lists 5 unless given, and counts the rest; the JSON report lists every
+    /// place unless given).
+    #[arg(long, value_name = "N")]
+    pub max_places: Option<usize>,
+
     /// Configuration file (default: `leakscan.toml` at the root of the first directory
     /// scanned, if there is one).
     #[arg(long, value_name = "FILE")]
@@ -413,6 +424,8 @@ pub struct ReportConfig {
     pub output: Option<PathBuf>,
     pub secrets: SecretDisplay,
     pub color: bool,
+    /// `--max-places`: groups of places listed per credential (`None`: the format's default).
+    pub max_places: Option<usize>,
 }
 
 /// Whether secrets appear in clear in reports.
@@ -434,6 +447,7 @@ impl MergeArgs {
                 SecretDisplay::Redacted
             },
             color: color(self.color, self.output.is_none()),
+            max_places: self.max_places,
         }
     }
 }
@@ -709,6 +723,7 @@ impl ScanArgs {
                     SecretDisplay::Redacted
                 },
                 color,
+                max_places: self.max_places,
             },
             accepted,
             write_baseline: self.write_baseline,

@@ -166,6 +166,7 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
         EXIT_CLEAN
     };
     let rc = &config.report;
+    report.elapsed = Some(started.elapsed());
     let written = match stream {
         Some(stream) => stream.finish(&report),
         None => {
@@ -179,7 +180,9 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => return Err(anyhow::anyhow!("cannot write the report: {e}")),
     }
-    if rc.format == Format::Human {
+    // The summary line: after a human report, and when a machine report goes to a file
+    // (the terminal then shows nothing else).
+    if rc.format == Format::Human || rc.output.is_some() {
         eprintln!("{}", report::human::summary(&report, started.elapsed()));
     }
     if let Some(remote) = &report.remote {
@@ -226,8 +229,8 @@ pub(crate) fn write_report(
     rc: &args::ReportConfig,
 ) -> std::io::Result<()> {
     match rc.format {
-        Format::Human => report::human::write(out, report, rc.secrets, rc.color),
-        Format::Json => report::json::write(out, report, rc.secrets),
+        Format::Human => report::human::write(out, report, rc.secrets, rc.color, rc.max_places),
+        Format::Json => report::json::write(out, report, rc.secrets, rc.max_places),
         // Streamed during the scan by `report::jsonl::Stream`, which also ends it.
         Format::Jsonl => Ok(()),
         // SARIF reports are uploaded and kept elsewhere: never a secret in clear.

@@ -45,7 +45,8 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<u8> {
     outcome.skipped.sort();
     outcome.skipped.dedup();
     outcome.repositories.sort_by(|a, b| a.path.cmp(&b.path));
-    let report = Report::new(outcome);
+    let mut report = Report::new(outcome);
+    report.elapsed = Some(started.elapsed());
     let rc = args.report_config();
     let mut out = crate::open_output(&rc)?;
     let written = match rc.format {
@@ -58,7 +59,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<u8> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => return Err(anyhow!("cannot write the report: {e}")),
     }
-    if rc.format == Format::Human {
+    if rc.format == Format::Human || rc.output.is_some() {
         eprintln!(
             "{}",
             crate::report::human::summary(&report, started.elapsed())

@@ -173,7 +173,9 @@ fn a_key_added_then_deleted_is_found_with_its_introducing_commit() {
     let date = "2023-11-14T22:19:20+00:00";
     assert!(
         human.stdout.contains(&format!(
-            "introduced in {} config/credentials by T Tester <t@example.com> on {date}; removed",
+            "  entered      .: commit {}, {date} by T Tester <t@example.com>\n               \
+             \"add deploy credentials\"\n               at config/credentials:2\n  \
+             now          removed from HEAD, still in history\n",
             &added[..12]
         )),
         "{}",
@@ -239,8 +241,9 @@ fn sha256_repositories_are_scanned_with_full_provenance() {
     let human = run(&["scan", "."], &repo.dir);
     assert!(
         human.stdout.contains(&format!(
-            "introduced in {} config/credentials by T Tester <t@example.com> on \
-             2023-11-14T22:19:20+00:00; removed",
+            "  entered      .: commit {}, 2023-11-14T22:19:20+00:00 by T Tester \
+             <t@example.com>\n               \"add deploy credentials\"\n               \
+             at config/credentials:2\n  now          removed from HEAD, still in history\n",
             &added[..12]
         )),
         "{}",

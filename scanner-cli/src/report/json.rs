@@ -56,7 +56,10 @@
 //!           "source": "issue" | "pull-request" | "comment" | "review-comment",
 //!           // only with a state (--cache); absent otherwise:
 //!           "first_seen": "ISO 8601", "last_seen": "ISO 8601", "new": bool }
-//!       ]
+//!       ],
+//!       "locations_omitted": N          // only with --max-places N: the places left out
+//!                                       // (kept: those of the first N paths, as the human
+//!                                       // report orders them)
 //!     }
 //!   ],
 //!   "errors": [ { "path": "...", "reason": "..." } ],        // inputs that could not be read
@@ -161,6 +164,9 @@ pub(super) struct JsonFinding<'a> {
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     seen: Option<JsonSeen>,
     locations: Vec<JsonLocation<'a>>,
+    /// With `--max-places`: how many places were left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locations_omitted: Option<usize>,
 }
 
 /// When a credential or a place of it was first and last seen (with a state).
@@ -314,13 +320,24 @@ struct JsonFetch<'a> {
     reason: Option<&'a str>,
 }
 
-pub fn write(out: &mut dyn Write, report: &Report, secrets: SecretDisplay) -> std::io::Result<()> {
+pub fn write(
+    out: &mut dyn Write,
+    report: &Report,
+    secrets: SecretDisplay,
+    max_places: Option<usize>,
+) -> std::io::Result<()> {
     let doc = Doc {
         version: VERSION,
         findings: report
             .credentials
             .iter()
-            .map(|c| finding(c, secrets))
+            .map(|c| {
+                let mut f = finding(c, secrets);
+                if let Some(max) = max_places {
+                    cap(&mut f, c, max);
+                }
+                f
+            })
             .collect(),
         errors: errors(report),
         stats: stats(report),
@@ -368,7 +385,30 @@ pub(super) fn finding(c: &Credential, secrets: SecretDisplay) -> JsonFinding<'_>
         remediation: Remediation::of(c).id(),
         seen: c.seen.as_ref().map(JsonSeen::of),
         locations: c.hits.iter().map(location).collect(),
+        locations_omitted: None,
     }
+}
+
+/// Keeps the places of the first `max` groups by path, in the order the human report lists
+/// them (still there first, then by when they entered history), and counts the rest.
+fn cap<'a>(f: &mut JsonFinding<'a>, c: &'a Credential, max: usize) {
+    let hits: Vec<&Hit> = c.hits.iter().collect();
+    let groups = super::human::group(&hits, false);
+    if groups.len() <= max {
+        return;
+    }
+    let kept: std::collections::HashSet<*const Hit> = groups[..max]
+        .iter()
+        .flat_map(|g| g.hits.iter().map(|&h| std::ptr::from_ref(h)))
+        .collect();
+    let before = c.hits.len();
+    f.locations = c
+        .hits
+        .iter()
+        .filter(|h| kept.contains(&std::ptr::from_ref(*h)))
+        .map(location)
+        .collect();
+    f.locations_omitted = Some(before - f.locations.len());
 }
 
 /// One hit of a credential: where it is, and for history, where its bytes come from.

@@ -97,8 +97,12 @@ impl Stream {
             .out
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Secret lines as the grouped reports give them: `hits` holds every hit of the
+        // texts it has.
+        let mut hits = hits.to_vec();
+        super::pair_secret_lines(&mut hits);
         let mut write = || -> std::io::Result<()> {
-            for hit in hits {
+            for hit in &hits {
                 if self.accepted.contains(&hit.finding.fingerprint.to_hex()) {
                     continue;
                 }
