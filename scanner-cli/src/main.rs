@@ -136,13 +136,19 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
     if let Some(verifier) = &config.verifier {
         verify(verifier, &mut report);
     }
+    // Paths come from the scanned tree: escaped, like the human report's.
     for e in &report.errors {
-        eprintln!("leakscan: {}: {}", e.path, e.reason);
+        eprintln!(
+            "leakscan: {}: {}",
+            report::esc(&e.path),
+            report::esc(&e.reason)
+        );
     }
     for s in &report.skipped {
         eprintln!(
             "leakscan: {}: skipped, {} bytes is over --max-file-size",
-            s.path, s.size
+            report::esc(&s.path),
+            s.size
         );
     }
     // Warnings: the archive was read and everything readable in it scanned; they do not

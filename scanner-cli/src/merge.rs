@@ -295,10 +295,13 @@ fn history(source: &str, l: &Value, path: Option<String>) -> anyhow::Result<scan
     };
     let origin = match source {
         "blob" => {
+            // A path that is not UTF-8 has its exact bytes beside its escaped form.
+            let path = match l.get("path_bytes") {
+                Some(bytes) if bytes.is_array() => bytes.clone(),
+                _ => json!(path.unwrap_or_default()),
+            };
             let introduced = match l.get("commit") {
-                Some(c) if !c.is_null() => {
-                    json!({"commit": commit()?, "path": path.unwrap_or_default()})
-                }
+                Some(c) if !c.is_null() => json!({"commit": commit()?, "path": path}),
                 _ => Value::Null,
             };
             let others: Vec<Value> = l
@@ -306,7 +309,7 @@ fn history(source: &str, l: &Value, path: Option<String>) -> anyhow::Result<scan
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .map(|h| json!({"commit": h.get("commit"), "path": h.get("path"), "reachable": h.get("reachable")}))
+                .map(|h| json!({"commit": h.get("commit"), "path": h.get("path_bytes").or(h.get("path")), "reachable": h.get("reachable")}))
                 .collect();
             json!({"blob": {"id": object, "provenance": {
                 "introduced": introduced,

@@ -552,8 +552,15 @@ fn absorb(outcome: &mut Outcome, r: FileResult) {
     }
 }
 
-/// How a path is shown in reports: as given, without a leading `./`.
+/// How a path is shown in reports: as given, without a leading `./`; bytes of a name that
+/// are not UTF-8 as `\xNN` (never replaced: two names must not read the same).
 pub fn display(path: &Path) -> String {
+    #[cfg(unix)]
+    let s = {
+        use std::os::unix::ffi::OsStrExt;
+        crate::report::lossless(path.as_os_str().as_bytes())
+    };
+    #[cfg(not(unix))]
     let s = path.to_string_lossy();
     s.strip_prefix("./")
         .map_or_else(|| s.to_string(), str::to_string)

@@ -673,3 +673,104 @@ fn many_places_are_condensed_most_dangerous_first() {
     assert_eq!(secret_lines, [(1, None), (20, Some(21)), (40, None)]);
     assert!(places(&capped, 221) < 50, "{}", places(&capped, 221));
 }
+
+/// `repo/`: file names with a newline and an escape sequence, a right-to-left override and
+/// bytes that are not UTF-8; a commit summary and an author name with control characters.
+#[cfg(unix)]
+fn hostile_fixture() -> tempfile::TempDir {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut repo = Repo::init(&tmp.path().join("repo"));
+    repo.write(
+        "evil\nCRITICAL AWS access key pair  FORGED\x1b[2K.env",
+        &credentials_file(231),
+    );
+    repo.write("invoice\u{202e}vne.txt", &format!("id {}\n", key_id(233)));
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.env");
+    std::fs::write(repo.dir.join(name), credentials_file(232)).unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&[
+        "commit",
+        "-q",
+        "--author",
+        "Ev\x07il\x1b[8m <e@example.com>",
+        "-m",
+        "deploy\x1b[31m keys\rHIGH forged line",
+    ]);
+    tmp
+}
+
+#[cfg(unix)]
+#[test]
+fn hostile_names_are_escaped_in_the_human_report_and_exact_in_json() {
+    let tmp = hostile_fixture();
+    let seeds = [231, 232, 233];
+    let normalise = |text: &str| {
+        let mut out = normalise(text, tmp.path());
+        for seed in seeds {
+            out = out.replace(&key_id(seed), &format!("<key-id-{seed}>"));
+        }
+        out
+    };
+    let r = run(&["scan", "repo", "--color", "never"], tmp.path());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let human = normalise(&r.stdout);
+    for bad in ['\x1b', '\r', '\x07', '\u{202e}'] {
+        assert!(!human.contains(bad), "{bad:?} in\n{human}");
+    }
+    // Every line is one the report wrote: no name starts a line of its own.
+    for line in human.lines() {
+        assert!(
+            line.is_empty()
+                || line.starts_with(' ')
+                || line.starts_with("leakscan: ")
+                || ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
+                    .iter()
+                    .any(|s| line.starts_with(s) && line.contains("AWS access key")),
+            "a forged line: {line:?}\n{human}"
+        );
+    }
+    assert!(
+        human.contains("repo: evil\\nCRITICAL AWS access key pair  FORGED\\x1b[2K.env:2:21"),
+        "{human}"
+    );
+    assert!(human.contains("repo: caf\\xe9.env:2:21"), "{human}");
+    assert!(human.contains("invoice\\u{202e}vne.txt"), "{human}");
+    assert!(
+        human.contains("\"deploy\\x1b[31m keys\\rHIGH forged line\""),
+        "{human}"
+    );
+    assert!(
+        human.contains("by Ev\\x07il\\x1b[8m <e@example.com>"),
+        "{human}"
+    );
+    check_golden("hostile.txt", &human);
+
+    // JSON keeps names exactly: the newline as JSON escapes it, other bytes beside.
+    let (_, doc) = json(&["scan", "repo"], tmp.path());
+    let locations: Vec<&Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["locations"].as_array().unwrap())
+        .collect();
+    let by_path = |p: &str| locations.iter().find(|l| l["path"] == p).copied();
+    assert!(by_path("evil\nCRITICAL AWS access key pair  FORGED\x1b[2K.env").is_some());
+    let cafe = by_path("caf\\xe9.env").expect("the escaped form");
+    assert_eq!(
+        cafe["path_bytes"],
+        serde_json::json!([99, 97, 102, 0xe9, 46, 101, 110, 118])
+    );
+    assert!(
+        by_path("evil\nCRITICAL AWS access key pair  FORGED\x1b[2K.env")
+            .unwrap()
+            .get("path_bytes")
+            .is_none()
+    );
+    // merge reads the exact bytes back.
+    let report = tmp.path().join("report.json");
+    std::fs::write(&report, serde_json::to_string(&doc).unwrap()).unwrap();
+    let merged = run(&["merge", "report.json", "--format", "json"], tmp.path());
+    let merged: Value = serde_json::from_str(&merged.stdout).unwrap();
+    assert_eq!(merged["findings"], doc["findings"]);
+}

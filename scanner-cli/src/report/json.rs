@@ -31,6 +31,9 @@
 //!                    | "key-id" | "canary",  // what to do: a key of `remediations`
 //!       "locations": [                  // sorted: files first, then by repository, path, line
 //!         { "path": "..." | null,       // file; in history, the path in the introducing commit
+//!                                       // (bytes that are not UTF-8 written \xNN)
+//!           "path_bytes": [99, 255, ...],  // only when the path is not UTF-8: its exact
+//!                                       // bytes (git paths; file names have the \xNN form)
 //!           "archive_path": ["lib/app.jar", "config/prod.env"],  // only inside an archive:
 //!                                       // the entry, outermost first (a compressed stream
 //!                                       // such as .gz adds no name); absent otherwise
@@ -50,6 +53,7 @@
 //!           "at_head": bool | null,     // HEAD's tree still holds the blob
 //!           "tag": "v1.0" | null,
 //!           "also_in": [ { "commit": "<id>", "path": "...", "reachable": bool } ],
+//!                                       // (and "path_bytes" when not UTF-8)
 //!           // only for findings in issue and pull-request text (--include-issues); `path`
 //!           // is then the URL too:
 //!           "url": "https://github.com/o/r/issues/1#issuecomment-2",
@@ -101,7 +105,8 @@
 //! readable in it scanned (a truncated archive's entries before the cut, the entries
 //! besides an encrypted one); they do not change the exit status.
 //!
-//! Paths are shown as given on the command line (lossily converted when not UTF-8). The
+//! Paths are shown as given on the command line; bytes that are not UTF-8 are written `\xNN`
+//! (never replaced), and a git path's exact bytes are in `path_bytes`. The
 //! output is byte-for-byte identical whatever the number of threads.
 //!
 //! The report holds everything `leakscan merge` needs to rebuild it: secrets only as shown,
@@ -201,6 +206,9 @@ struct JsonVerification<'a> {
 #[derive(Serialize)]
 struct JsonLocation<'a> {
     path: Option<Cow<'a, str>>,
+    /// The path's exact bytes, when they are not UTF-8 (`path` then writes them `\xNN`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_bytes: Option<Cow<'a, [u8]>>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     archive_path: &'a [String],
     line: usize,
@@ -241,7 +249,14 @@ struct JsonGit<'a> {
 struct JsonHolding<'a> {
     commit: String,
     path: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_bytes: Option<&'a [u8]>,
     reachable: bool,
+}
+
+/// A path's bytes, when they are not UTF-8.
+fn not_utf8(bytes: &[u8]) -> Option<&[u8]> {
+    std::str::from_utf8(bytes).is_err().then_some(bytes)
 }
 
 #[derive(Serialize)]
@@ -415,6 +430,10 @@ fn cap<'a>(f: &mut JsonFinding<'a>, c: &'a Credential, max: usize) {
 fn location(hit: &Hit) -> JsonLocation<'_> {
     JsonLocation {
         path: hit.origin.path(),
+        path_bytes: hit
+            .origin
+            .path_bytes()
+            .filter(|p| std::str::from_utf8(p).is_err()),
         archive_path: hit.finding.archive_path.components(),
         line: hit.finding.location.line,
         column: hit.finding.location.column,
@@ -446,7 +465,8 @@ fn location(hit: &Hit) -> JsonLocation<'_> {
                     .flat_map(|p| &p.others)
                     .map(|h| JsonHolding {
                         commit: h.commit.to_string(),
-                        path: String::from_utf8_lossy(&h.path),
+                        path: super::lossless(&h.path),
+                        path_bytes: not_utf8(&h.path),
                         reachable: h.reachable,
                     })
                     .collect(),

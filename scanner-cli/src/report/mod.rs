@@ -70,14 +70,15 @@ impl Origin {
 
     /// The path reports show: the file's; `-` for standard input; a web text's URL; a staged file's path
     /// under its repository; for a blob, its path in the commit that introduced it. `None`
-    /// for messages and blobs no commit holds. Lossily UTF-8.
+    /// for messages and blobs no commit holds. Bytes that are not UTF-8 are written `\xNN`
+    /// ([`lossless`]); [`path_bytes`](Self::path_bytes) has them exactly.
     pub fn path(&self) -> Option<Cow<'_, str>> {
         match self {
             Origin::File(path) => Some(Cow::Borrowed(path)),
             Origin::Stdin => Some(Cow::Borrowed("-")),
             Origin::Web { url, .. } => Some(Cow::Borrowed(url)),
             Origin::Git { repository, origin } => {
-                let path = String::from_utf8_lossy(origin.path()?);
+                let path = lossless(origin.path()?);
                 Some(match &**origin {
                     scanner_git::Origin::Staged { .. } if repository != "." => {
                         Cow::Owned(format!("{repository}/{path}"))
@@ -447,6 +448,22 @@ pub fn esc(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Bytes that should be UTF-8 (paths) as text, losing nothing: bytes that are not UTF-8
+/// become `\xNN` instead of U+FFFD, so that two different paths never read the same.
+pub fn lossless(bytes: &[u8]) -> Cow<'_, str> {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out += &format!("\\x{b:02x}");
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// [`esc`] for bytes that need not be UTF-8 (git paths): bytes that are not UTF-8 are shown
 /// as `\xNN`, never replaced, so that two different paths never look the same.
 pub fn esc_bytes(bytes: &[u8]) -> Cow<'_, str> {
@@ -454,25 +471,13 @@ pub fn esc_bytes(bytes: &[u8]) -> Cow<'_, str> {
         return esc(s);
     }
     let mut out = String::with_capacity(bytes.len() + 8);
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        match std::str::from_utf8(rest) {
-            Ok(s) => {
-                s.chars().for_each(|c| push_escaped(&mut out, c));
-                break;
-            }
-            Err(e) => {
-                let (good, bad) = rest.split_at(e.valid_up_to());
-                // `good` is valid UTF-8 by `valid_up_to`'s definition.
-                String::from_utf8_lossy(good)
-                    .chars()
-                    .for_each(|c| push_escaped(&mut out, c));
-                let n = e.error_len().unwrap_or(bad.len()).max(1);
-                for b in &bad[..n] {
-                    out += &format!("\\x{b:02x}");
-                }
-                rest = &bad[n..];
-            }
+    for chunk in bytes.utf8_chunks() {
+        chunk
+            .valid()
+            .chars()
+            .for_each(|c| push_escaped(&mut out, c));
+        for b in chunk.invalid() {
+            out += &format!("\\x{b:02x}");
         }
     }
     Cow::Owned(out)
