@@ -252,6 +252,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
+    /// Also read the files git ignores in repositories' work trees (build output such as
+    /// `target/`; skipped and counted by default). Directories that are not work trees are
+    /// always read whole.
+    #[arg(long)]
+    pub include_ignored: bool,
+
     /// Number of threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
@@ -382,6 +388,8 @@ pub struct ScanConfig {
     pub scanner: Scanner,
     pub max_file_size: u64,
     pub excludes: Vec<String>,
+    /// `--include-ignored`: read the files git ignores in work trees too.
+    pub include_ignored: bool,
     pub threads: Option<usize>,
     pub history: History,
     pub report: ReportConfig,
@@ -708,6 +716,7 @@ impl ScanArgs {
             scanner,
             max_file_size,
             excludes,
+            include_ignored: self.include_ignored,
             threads: self.threads,
             history: if self.no_history {
                 History::Skip

@@ -168,6 +168,7 @@ fn summary(outcome: &mut Outcome, doc: &Value) -> anyhow::Result<()> {
     }
     let stats = doc.get("stats").ok_or_else(|| anyhow!("no \"stats\""))?;
     outcome.files_scanned += number(stats, "files_scanned");
+    outcome.ignored += number(stats, "files_ignored");
     outcome.bytes_scanned += number(stats, "bytes_scanned");
     for s in array(stats, "skipped")? {
         outcome.skipped.push(Skipped {

@@ -130,6 +130,9 @@ pub struct Outcome {
     pub repositories: Vec<RepoSummary>,
     /// What mirroring remote sources did, when there were any.
     pub remote: Option<crate::sources::Summary>,
+    /// Files of repositories' work trees that git ignores, not read (`--include-ignored`
+    /// reads them).
+    pub ignored: u64,
 }
 
 /// What happened to one input.
@@ -220,9 +223,9 @@ pub fn run(
                             change: Some(scan.change),
                         });
                         if let Some(wt) = scan.work_tree {
-                            collect(
+                            outcome.ignored += collect_work_tree(
                                 &wt,
-                                &config.excludes,
+                                config,
                                 &mut work_tree_files,
                                 &mut outcome.errors,
                             );
@@ -257,9 +260,9 @@ pub fn run(
                             change: None,
                         });
                         if let Some(wt) = scan.work_tree {
-                            collect(
+                            outcome.ignored += collect_work_tree(
                                 &wt,
-                                &config.excludes,
+                                config,
                                 &mut work_tree_files,
                                 &mut outcome.errors,
                             );
@@ -278,7 +281,13 @@ pub fn run(
                     Some(state) if !p.exists() => state.stored(p)?,
                     _ => None,
                 };
-                collect(p, &config.excludes, &mut files, &mut outcome.errors);
+                if config.history == History::Skip && p.join(".git").exists() {
+                    // --no-history: the work tree, as a repository's is read.
+                    outcome.ignored +=
+                        collect_work_tree(p, config, &mut files, &mut outcome.errors);
+                } else {
+                    collect(p, &config.excludes, &mut files, &mut outcome.errors);
+                }
                 if let Some(stored) = stored {
                     let hits = stored
                         .findings
@@ -720,4 +729,61 @@ fn scanned(origin: Origin, bytes: u64, scan: Scan) -> FileResult {
         findings: scan.findings,
         seen: Vec::new(),
     }
+}
+
+/// Adds the files of a repository's work tree to `files`, as [`collect`] does, but for the
+/// files git ignores (`.gitignore` files of the tree, `.git/info/exclude`), which are
+/// counted and left out unless `--include-ignored`: a work tree is what the repository
+/// holds plus the untracked files a person would commit, not its build output. The user's
+/// global excludes are not read (the scan is isolated from the user's git configuration,
+/// and reading more is the safe side). Returns how many files were left out.
+fn collect_work_tree(
+    work_tree: &Path,
+    config: &ScanConfig,
+    files: &mut Vec<PathBuf>,
+    errors: &mut Vec<InputError>,
+) -> u64 {
+    if config.include_ignored {
+        collect(work_tree, &config.excludes, files, errors);
+        return 0;
+    }
+    let mut overrides = ignore::overrides::OverrideBuilder::new(work_tree);
+    for glob in &config.excludes {
+        // An invalid glob is reported by `collect`'s walk below.
+        let _ = overrides.add(&format!("!{glob}"));
+    }
+    let overrides = overrides
+        .build()
+        .unwrap_or_else(|_| ignore::overrides::Override::empty());
+    let walker = ignore::WalkBuilder::new(work_tree)
+        .standard_filters(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .require_git(false)
+        .parents(false)
+        .follow_links(false)
+        .overrides(overrides)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build();
+    let mut kept = 0u64;
+    for entry in walker {
+        match entry {
+            Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+                files.push(e.into_path());
+                kept += 1;
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(walk_error(work_tree, &e)),
+        }
+    }
+    // Every file, to count those left out: a walk of directory entries, nothing is read.
+    let mut all = Vec::new();
+    let mut ignored_errors = Vec::new();
+    collect(work_tree, &config.excludes, &mut all, &mut ignored_errors);
+    errors.extend(
+        ignored_errors
+            .into_iter()
+            .filter(|e| e.reason.starts_with("invalid --exclude")),
+    );
+    (all.len() as u64).saturating_sub(kept)
 }

@@ -169,6 +169,12 @@ fn skipped_parts(report: &Report) -> Vec<String> {
             counted(unchanged, "repository", "repositories")
         ));
     }
+    if report.ignored > 0 {
+        parts.push(format!(
+            "{} not read; --include-ignored to read them",
+            counted(report.ignored as usize, "ignored file", "ignored files")
+        ));
+    }
     if !report.archive_skips.is_empty() {
         parts.push(format!(
             "{} of archives not scanned",

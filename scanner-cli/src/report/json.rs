@@ -69,6 +69,8 @@
 //!   "errors": [ { "path": "...", "reason": "..." } ],        // inputs that could not be read
 //!   "stats": { "files_scanned": N, "bytes_scanned": N, "files_skipped": N,
 //!              "skipped": [ { "path": "...", "size": N } ],  // over --max-file-size
+//!              "files_ignored": N,      // only when some: work-tree files git ignores,
+//!                                       // not read (--include-ignored reads them)
 //!              "repositories": [ { "path": "...", "packs": N, "commits": N,
 //!                   "blobs_scanned": N,        // blobs read and scanned by this run
 //!                   "bytes_scanned": N, "blobs_already_seen": N, "blobs_too_large": N,
@@ -254,6 +256,10 @@ struct JsonHolding<'a> {
     reachable: bool,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// A path's bytes, when they are not UTF-8.
 fn not_utf8(bytes: &[u8]) -> Option<&[u8]> {
     std::str::from_utf8(bytes).is_err().then_some(bytes)
@@ -301,6 +307,8 @@ pub(super) struct Stats<'a> {
     bytes_scanned: u64,
     files_skipped: usize,
     skipped: Vec<JsonSkipped<'a>>,
+    #[serde(skip_serializing_if = "is_zero")]
+    files_ignored: u64,
     repositories: Vec<JsonRepo<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     archive_skipped: Vec<JsonArchiveSkip<'a>>,
@@ -498,6 +506,7 @@ pub(super) fn stats(report: &Report) -> Stats<'_> {
         files_scanned: report.files_scanned,
         bytes_scanned: report.bytes_scanned,
         files_skipped: report.skipped.len(),
+        files_ignored: report.ignored,
         skipped: report
             .skipped
             .iter()

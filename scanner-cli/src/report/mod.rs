@@ -267,6 +267,8 @@ pub struct Report {
     pub remote: Option<crate::sources::Summary>,
     /// How long the run took, for the summary (set just before printing).
     pub elapsed: Option<std::time::Duration>,
+    /// Work-tree files git ignores, not read.
+    pub ignored: u64,
 }
 
 impl Credential {
@@ -394,6 +396,7 @@ impl Report {
             repositories: outcome.repositories,
             remote: outcome.remote,
             elapsed: None,
+            ignored: outcome.ignored,
         };
         report.sort();
         report
