@@ -92,8 +92,9 @@ pub enum HookCommand {
         /// URL of the remote (given by git; unused).
         url: Option<String>,
     },
-    /// Installs leakscan's hooks in the repository (respecting core.hooksPath). An existing
-    /// hook is kept and run first; installing again changes nothing.
+    /// Installs leakscan's hooks in the repository (respecting core.hooksPath): with neither
+    /// --pre-commit nor --pre-push, both. An existing hook is kept and run first; installing
+    /// again changes nothing. Each hook installed is said on standard error.
     Install {
         /// The repository (default: the current directory).
         #[arg(long, default_value = ".")]
@@ -402,6 +403,9 @@ pub struct ScanConfig {
     /// Remote sources, when any were given: the only reason besides --verify to go on the
     /// network.
     pub remote: Option<RemoteConfig>,
+    /// Which change a finding blocks, for the next steps printed after it: the staged
+    /// commit (`--staged`, the pre-commit hook) or a push (`hook pre-push`).
+    pub blocks: Option<crate::report::human::Blocked>,
     /// `--cache`: the state's directory; `--full`.
     pub state: Option<StateConfig>,
 }
@@ -739,6 +743,7 @@ impl ScanArgs {
             verifier,
             fail_on: self.fail_on,
             remote,
+            blocks: self.staged.then_some(crate::report::human::Blocked::Commit),
         })
     }
 }

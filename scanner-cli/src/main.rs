@@ -72,6 +72,7 @@ fn pre_push() -> anyhow::Result<u8> {
     };
     let mut config = args.into_config()?;
     config.inputs = hooks::pre_push_inputs()?;
+    config.blocks = Some(report::human::Blocked::Push);
     scan(config)
 }
 
@@ -193,6 +194,10 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
     }
     if let Some(remote) = &report.remote {
         eprintln!("{}", sources::summary_line(remote));
+    }
+    // A hook that refuses a commit or a push says what to do next.
+    if let (Some(blocked), true) = (config.blocks, failing) {
+        eprint!("{}", report::human::blocked(&report, blocked));
     }
     Ok(code)
 }

@@ -133,6 +133,20 @@ pub struct Outcome {
     /// Files of repositories' work trees that git ignores, not read (`--include-ignored`
     /// reads them).
     pub ignored: u64,
+    /// What staged, range and push scans read, when there were any.
+    pub changes: Option<Changes>,
+}
+
+/// What scans of changes (staged, a range of commits, a push) read: reports count commits
+/// and staged files, not "files".
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Changes {
+    /// Commits of ranges and pushes.
+    pub commits: u64,
+    /// Blobs those commits add.
+    pub blobs: u64,
+    /// Staged files read.
+    pub staged: u64,
 }
 
 /// What happened to one input.
@@ -350,7 +364,7 @@ pub fn run(
                 progress.set_stage(String::new());
             }
             Input::Staged(repo) => {
-                absorb_changes(&mut outcome, repo, history.scan_staged(repo));
+                absorb_changes(&mut outcome, true, repo, history.scan_staged(repo));
             }
             Input::Range {
                 repo,
@@ -358,11 +372,12 @@ pub fn run(
                 exclude,
             } => absorb_changes(
                 &mut outcome,
+                false,
                 repo,
                 history.scan_range(repo, include, exclude),
             ),
             Input::Push { repo, refs } => {
-                absorb_changes(&mut outcome, repo, history.scan_push(repo, refs));
+                absorb_changes(&mut outcome, false, repo, history.scan_push(repo, refs));
             }
         }
         // Repositories, staged changes and standard input are done here; files below.
@@ -464,6 +479,7 @@ fn counted(progress: &Progress, emit: &(dyn Fn(&[Hit]) + Sync), r: FileResult) -
 /// cannot be read is an error: a hook must fail closed, never pass silently.
 fn absorb_changes(
     outcome: &mut Outcome,
+    staged: bool,
     repo: &Path,
     result: Result<scanner_git::ChangeScan, scanner_git::Error>,
 ) {
@@ -471,6 +487,13 @@ fn absorb_changes(
     match result {
         Ok(scan) => {
             outcome.files_scanned += scan.blobs_scanned;
+            let changes = outcome.changes.get_or_insert_with(Changes::default);
+            if staged {
+                changes.staged += scan.blobs_scanned;
+            } else {
+                changes.commits += scan.commits;
+                changes.blobs += scan.blobs_scanned;
+            }
             absorb_history(outcome, &repository, scan.problems, scan.findings);
         }
         Err(e) => outcome.errors.push(InputError {

@@ -183,7 +183,7 @@ fn diff(expected: &str, actual: &str) -> String {
 }
 
 /// Compares `actual` with `tests/golden/NAME`, or rewrites it when `LEAKSCAN_BLESS=1`.
-fn check_golden(name: &str, actual: &str) {
+pub(crate) fn check_golden(name: &str, actual: &str) {
     let path = workspace_root().join("tests/golden").join(name);
     if std::env::var_os("LEAKSCAN_BLESS").is_some_and(|v| v == "1") {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

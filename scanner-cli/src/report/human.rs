@@ -103,6 +103,19 @@ fn by_severity(report: &Report) -> String {
 /// What was read: repositories with their commits and blobs, files with their bytes.
 fn read_line(report: &Report) -> String {
     let mut parts = Vec::new();
+    if let Some(c) = report.changes {
+        if c.commits > 0 || c.staged == 0 {
+            parts.push(format!(
+                "{} ({})",
+                counted(c.commits as usize, "commit", "commits"),
+                counted(c.blobs as usize, "blob", "blobs")
+            ));
+        }
+        if c.staged > 0 {
+            parts.push(counted(c.staged as usize, "staged file", "staged files"));
+        }
+        return parts.join(", ");
+    }
     if !report.repositories.is_empty() {
         let blobs: u64 = report
             .repositories
@@ -733,10 +746,22 @@ pub fn summary(report: &Report, elapsed: std::time::Duration) -> String {
             )
         }
     };
+    let read = match report.changes {
+        // A scan of changes counts what it read: commits, or staged files.
+        Some(c) if c.commits > 0 || c.staged == 0 => format!(
+            "{} scanned ({})",
+            counted(c.commits as usize, "commit", "commits"),
+            counted(c.blobs as usize, "blob", "blobs")
+        ),
+        Some(c) => counted(c.staged as usize, "staged file", "staged files") + " scanned",
+        None => format!(
+            "{} scanned ({:.1} MiB)",
+            counted(report.files_scanned as usize, "file", "files"),
+            report.bytes_scanned as f64 / (1024.0 * 1024.0)
+        ),
+    };
     let mut s = format!(
-        "leakscan: {found}; {} scanned ({:.1} MiB) in {:.2} s",
-        counted(report.files_scanned as usize, "file", "files"),
-        report.bytes_scanned as f64 / (1024.0 * 1024.0),
+        "leakscan: {found}; {read} in {:.2} s",
         elapsed.as_secs_f64()
     );
     if !report.repositories.is_empty() {
@@ -764,4 +789,69 @@ pub fn summary(report: &Report, elapsed: std::time::Duration) -> String {
         );
     }
     s
+}
+
+/// The change a hook refuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blocked {
+    /// The commit of what is staged (`scan --staged`, the pre-commit hook).
+    Commit,
+    /// A push (`hook pre-push`).
+    Push,
+}
+
+/// What to do after a hook refused a commit or a push: printed on standard error after
+/// the report, so that the person at the terminal knows how to go on.
+pub fn blocked(report: &Report, blocked: Blocked) -> String {
+    let n = report.credentials.len();
+    let what = counted(n, "credential", "credentials");
+    let (head, remove, bypass) = match blocked {
+        Blocked::Commit => (
+            format!(
+                "leakscan: commit blocked: the staged changes add {what} ({}).",
+                by_severity(report)
+            ),
+            "Take it out of the commit: edit the file (read the key from the environment or a \
+             secret store instead), `git add` it again, or unstage it with `git restore --staged \
+             FILE`; then commit. If an earlier commit not pushed yet holds it too, fix that one \
+             with `git commit --amend` or `git rebase -i`.",
+            "`git commit --no-verify` skips the hook once",
+        ),
+        Blocked::Push => (
+            format!(
+                "leakscan: push blocked: the commits being pushed add {what} ({}).",
+                by_severity(report)
+            ),
+            "Take it out of the commits before pushing: `git commit --amend` if it is in the \
+             last one, else `git rebase -i` from before the commit it entered in (\"entered\" \
+             above) and edit that commit; then push again.",
+            "`git push --no-verify` skips the hook once",
+        ),
+    };
+    let allows: Vec<String> = report
+        .credentials
+        .iter()
+        .map(|c| {
+            format!(
+                "    [[allow]]\n    fingerprint = \"{}\"\n    reason = \"test fixture\"",
+                c.fingerprint
+            )
+        })
+        .collect();
+    format!(
+        "{head}
+Next steps:
+  1. If the key is real and has left this machine (pushed, shared, in a backup), rotate it \
+first: see \"what to do\" above. Removing it from the commit does not make it secret again.
+  2. {remove}
+  3. A deliberate test fixture, or a key that is not live? Put `leakscan:allow` in a comment \
+on its line, or accept it in leakscan.toml, which the hook reads:
+{}
+     (`leakscan scan . --write-baseline FILE` records every fingerprint found today, for \
+scans run with `--baseline FILE`.)
+  4. {bypass}, but a key committed that way is still leaked once the commit leaves this \
+machine: rotate it.
+",
+        allows.join("\n")
+    )
 }

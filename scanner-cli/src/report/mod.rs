@@ -269,6 +269,8 @@ pub struct Report {
     pub elapsed: Option<std::time::Duration>,
     /// Work-tree files git ignores, not read.
     pub ignored: u64,
+    /// What scans of changes read (staged, ranges, pushes).
+    pub changes: Option<crate::scan::Changes>,
 }
 
 impl Credential {
@@ -397,6 +399,7 @@ impl Report {
             remote: outcome.remote,
             elapsed: None,
             ignored: outcome.ignored,
+            changes: outcome.changes,
         };
         report.sort();
         report
