@@ -270,7 +270,8 @@ fn sarif_never_shows_a_secret_even_when_asked() {
 #[test]
 fn jsonl_lines_are_the_json_findings_then_a_summary() {
     let fx = fixture();
-    let doc: Value = serde_json::from_str(&report(&fx, "json", &[])).unwrap();
+    // JSON Lines write each place's provenance into it; the JSON report, in its tables.
+    let doc: Value = crate::inline(serde_json::from_str(&report(&fx, "json", &[])).unwrap());
     let text = report(&fx, "jsonl", &[]);
     assert!(text.ends_with('\n'));
     let lines: Vec<Value> = text
@@ -321,7 +322,8 @@ fn jsonl_lines_are_the_json_findings_then_a_summary() {
     }
     assert!(grouped.is_empty(), "lines for no finding: {grouped:?}");
     assert_eq!(summary["type"], "summary");
-    assert_eq!(summary["version"], doc["version"]);
+    assert_eq!(summary["version"], 1);
+    assert_eq!(doc["version"], 2);
     assert_eq!(summary["errors"], doc["errors"]);
     assert_eq!(summary["stats"], doc["stats"]);
     assert_eq!(summary["stats"]["findings"], SEEDS.len());
@@ -662,6 +664,15 @@ fn many_places_are_condensed_most_dangerous_first() {
             .len()
     };
     assert_eq!(places(&all, 221), 50 + 3);
+    // Each commit's metadata once, however many places and blobs name it.
+    let raw = run(&["scan", "repo", "--format", "json"], tmp.path()).stdout;
+    assert_eq!(raw.matches("\"summary\": \"revision 0\"").count(), 1);
+    // 50 revisions, the notes and CI settings, the root key and canary.
+    assert_eq!(
+        raw.matches("\"author\": ").count(),
+        50 + 2,
+        "every introducing commit once"
+    );
     let secret_lines: Vec<(u64, Option<u64>)> = all["findings"]
         .as_array()
         .unwrap()
@@ -767,10 +778,15 @@ fn hostile_names_are_escaped_in_the_human_report_and_exact_in_json() {
             .get("path_bytes")
             .is_none()
     );
-    // merge reads the exact bytes back.
-    let report = tmp.path().join("report.json");
-    std::fs::write(&report, serde_json::to_string(&doc).unwrap()).unwrap();
+    // merge reads the exact bytes back: the same report.
+    let raw = run(
+        &["scan", "repo", "--format", "json", "-o", "report.json"],
+        tmp.path(),
+    );
+    assert_eq!(raw.code, 1);
     let merged = run(&["merge", "report.json", "--format", "json"], tmp.path());
-    let merged: Value = serde_json::from_str(&merged.stdout).unwrap();
-    assert_eq!(merged["findings"], doc["findings"]);
+    assert_eq!(
+        merged.stdout,
+        std::fs::read_to_string(tmp.path().join("report.json")).unwrap()
+    );
 }

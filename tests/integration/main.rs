@@ -79,15 +79,75 @@ pub(crate) fn run(args: &[&str], dir: &Path) -> Run {
     }
 }
 
+/// The JSON report of a scan, its places' provenance written into them from the report's
+/// tables ([`inline`]), as tests read it.
 pub(crate) fn json(args: &[&str], dir: &Path) -> (i32, Value) {
     let mut all = args.to_vec();
     all.extend(["--format", "json"]);
     let r = run(&all, dir);
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-    (
-        r.code,
-        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout)),
-    )
+    let doc: Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+    (r.code, inline(doc))
+}
+
+/// A version 2 JSON report with every place's provenance (author, date, summary,
+/// reachable, refs, at_head, also_in) looked up in `history` and `ref_sets` and written
+/// into the place, as version 1 and JSON Lines have it. Checks that every reference
+/// resolves.
+pub(crate) fn inline(mut doc: Value) -> Value {
+    assert_eq!(doc["version"], 2, "{doc:#}");
+    let tables = doc.clone();
+    for f in doc["findings"].as_array_mut().unwrap() {
+        for l in f["locations"].as_array_mut().unwrap() {
+            let Some(repository) = l["repository"].as_str().map(str::to_string) else {
+                continue;
+            };
+            if l.get("url").is_some() {
+                continue;
+            }
+            let history = &tables["history"][&repository];
+            let commits = &history["commits"];
+            if let Some(id) = l["commit"].as_str() {
+                let c = commits
+                    .get(id)
+                    .unwrap_or_else(|| panic!("commit {id} in history: {tables:#}"));
+                for key in ["author", "date", "summary"] {
+                    l[key] = c.get(key).cloned().unwrap_or(Value::Null);
+                }
+                l["reachable"] = c["reachable"].clone();
+            } else {
+                for key in ["author", "date", "summary"] {
+                    l[key] = Value::Null;
+                }
+                l["reachable"] = Value::Bool(false);
+            }
+            if l["source"] == "blob" {
+                let b = &history["blobs"][l["object"].as_str().unwrap()];
+                assert!(b.is_object(), "blob {} in history", l["object"]);
+                assert_eq!(b["commit"], l["commit"]);
+                l["refs"] = tables["ref_sets"][b["refs"].as_u64().unwrap() as usize].clone();
+                assert!(l["refs"].is_array());
+                l["at_head"] = b["at_head"].clone();
+                let mut also_in = Vec::new();
+                for a in b["also_in"].as_array().unwrap() {
+                    for c in a["commits"].as_array().unwrap() {
+                        let reachable = commits[c.as_str().unwrap()]["reachable"].clone();
+                        assert!(reachable.is_boolean());
+                        also_in.push(serde_json::json!({
+                            "commit": c, "path": a["path"], "reachable": reachable
+                        }));
+                    }
+                }
+                l["also_in"] = Value::Array(also_in);
+            } else {
+                l["refs"] = serde_json::json!([]);
+                l["at_head"] = Value::Null;
+                l["also_in"] = serde_json::json!([]);
+            }
+        }
+    }
+    doc
 }
 
 fn paths_of(finding: &Value) -> Vec<String> {

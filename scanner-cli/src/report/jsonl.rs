@@ -36,6 +36,10 @@ use super::json::{self, JsonError, JsonFinding, Stats};
 use super::Report;
 use crate::args::SecretDisplay;
 
+/// The format version of JSON Lines, in the summary line: 1, the layout of places the JSON
+/// report had in its version 1 (each line stands alone, so its provenance is inline).
+const VERSION: u32 = 1;
+
 #[derive(Serialize)]
 struct FindingLine<'a> {
     #[serde(rename = "type")]
@@ -170,7 +174,7 @@ pub fn write(out: &mut dyn Write, report: &Report, secrets: SecretDisplay) -> st
 fn write_summary(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let summary = SummaryLine {
         line_type: "summary",
-        version: json::VERSION,
+        version: VERSION,
         errors: json::errors(report),
         stats: json::stats(report),
         remediations: json::remediations(report),
