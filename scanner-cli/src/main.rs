@@ -190,7 +190,10 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
     // The summary line: after a human report, and when a machine report goes to a file
     // (the terminal then shows nothing else).
     if rc.format == Format::Human || rc.output.is_some() {
-        eprintln!("{}", report::human::summary(&report, started.elapsed()));
+        eprintln!(
+            "{}",
+            report::human::summary_to(&report, started.elapsed(), rc.output.as_deref())
+        );
     }
     if let Some(remote) = &report.remote {
         eprintln!("{}", sources::summary_line(remote));

@@ -63,7 +63,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<u8> {
     if rc.format == Format::Human || rc.output.is_some() {
         eprintln!(
             "{}",
-            crate::report::human::summary(&report, started.elapsed())
+            crate::report::human::summary_to(&report, started.elapsed(), rc.output.as_deref())
         );
     }
     for e in &report.errors {

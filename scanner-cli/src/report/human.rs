@@ -310,7 +310,7 @@ fn write_credential(
         )?;
     }
     write_entered(out, c)?;
-    write_now(out, c)?;
+    write_now(out, c, max_places)?;
     write_places(out, c, max_places)?;
     write_remediation(out, c, told)?;
     writeln!(out, "  fingerprint  {}", c.fingerprint)?;
@@ -381,7 +381,7 @@ fn shown_place(hit: &Hit) -> String {
 
 /// Where it is now: every place still there (at HEAD, in a file), grouped by path; or that
 /// it was removed from HEAD and is still in history.
-fn write_now(out: &mut dyn Write, c: &Credential) -> std::io::Result<()> {
+fn write_now(out: &mut dyn Write, c: &Credential, max: usize) -> std::io::Result<()> {
     let history: Vec<&Hit> = c
         .hits
         .iter()
@@ -427,7 +427,7 @@ fn write_now(out: &mut dyn Write, c: &Credential) -> std::io::Result<()> {
         return Ok(());
     }
     let mut first = true;
-    for g in groups.iter().take(DEFAULT_MAX_PLACES) {
+    for g in groups.iter().take(max) {
         let label = if first {
             "  now          "
         } else {
@@ -436,11 +436,11 @@ fn write_now(out: &mut dyn Write, c: &Credential) -> std::io::Result<()> {
         first = false;
         writeln!(out, "{label}{}{}", g.where_(), g.lines_text())?;
     }
-    if groups.len() > DEFAULT_MAX_PLACES {
+    if groups.len() > max {
         writeln!(
             out,
             "               and {}",
-            counted(groups.len() - DEFAULT_MAX_PLACES, "more path", "more paths")
+            counted(groups.len() - max, "more path", "more paths")
         )?;
     }
     Ok(())
@@ -729,6 +729,19 @@ fn write_remediation(
     }
     told.push((r, name));
     Ok(())
+}
+
+/// [`summary`], and where the report went when it went to a file.
+pub fn summary_to(
+    report: &Report,
+    elapsed: std::time::Duration,
+    output: Option<&std::path::Path>,
+) -> String {
+    let mut s = summary(report, elapsed);
+    if let Some(path) = output {
+        s += &format!("; report written to {}", esc(&path.display().to_string()));
+    }
+    s
 }
 
 /// The one-line summary printed to standard error after a report (and, with `-o` and a
