@@ -26,6 +26,8 @@ pub const DEFAULT_MAX_PLACES: usize = 5;
 const MAX_REFS: usize = 3;
 /// Lines named per group of places before they are given as a range.
 const MAX_LINES: usize = 4;
+/// Columns the remediation text is wrapped at.
+const WIDTH: usize = 100;
 /// scanner-git's limit on a blob's other commits (`Provenance::others`).
 const MAX_OTHERS: usize = 1000;
 
@@ -725,7 +727,14 @@ fn write_remediation(
         if line.is_empty() {
             continue;
         }
-        writeln!(out, "    {line}")?;
+        // A numbered step's continuation lines start under its text.
+        let hang = match line.split_once(". ") {
+            Some((n, _)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => n.len() + 2,
+            _ => 0,
+        };
+        for l in wrap(line, WIDTH - 4, hang) {
+            writeln!(out, "    {l}")?;
+        }
     }
     told.push((r, name));
     Ok(())
@@ -742,6 +751,31 @@ pub fn summary_to(
         s += &format!("; report written to {}", esc(&path.display().to_string()));
     }
     s
+}
+
+/// `text` in lines of at most `width` characters (a longer word gets a line of its own),
+/// lines after the first indented by `hang` spaces.
+fn wrap(text: &str, width: usize, hang: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut len = 0;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let n = word.chars().count();
+        if len > 0 && len + 1 + n > width {
+            lines.push(std::mem::take(&mut line));
+            line = " ".repeat(hang);
+            len = hang;
+        } else if len > 0 {
+            line.push(' ');
+            len += 1;
+        }
+        line.push_str(word);
+        len += n;
+    }
+    if !line.trim().is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// The one-line summary printed to standard error after a report (and, with `-o` and a
@@ -867,4 +901,20 @@ machine: rotate it.
 ",
         allows.join("\n")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn steps_wrap_under_their_text() {
+        let lines = wrap("1. one two three four five six", 12, 3);
+        assert_eq!(lines, ["1. one two", "   three", "   four five", "   six"]);
+        assert!(lines.iter().all(|l| l.chars().count() <= 12));
+        assert_eq!(
+            wrap("averyveryverylongword x", 5, 0),
+            ["averyveryverylongword", "x"]
+        );
+    }
 }
