@@ -801,16 +801,22 @@ pub fn summary(report: &Report, elapsed: std::time::Duration) -> String {
             counted(c.blobs as usize, "blob", "blobs")
         ),
         Some(c) => counted(c.staged as usize, "staged file", "staged files") + " scanned",
+        // A mirror or a bare repository has no files: say what was read, the history.
+        None if report.files_scanned == 0 && !report.repositories.is_empty() => String::new(),
         None => format!(
             "{} scanned ({:.1} MiB)",
             counted(report.files_scanned as usize, "file", "files"),
             report.bytes_scanned as f64 / (1024.0 * 1024.0)
         ),
     };
-    let mut s = format!(
-        "leakscan: {found}; {read} in {:.2} s",
-        elapsed.as_secs_f64()
-    );
+    let mut s = if read.is_empty() {
+        format!("leakscan: {found} in {:.2} s", elapsed.as_secs_f64())
+    } else {
+        format!(
+            "leakscan: {found}; {read} in {:.2} s",
+            elapsed.as_secs_f64()
+        )
+    };
     if !report.repositories.is_empty() {
         let blobs: u64 = report
             .repositories
