@@ -315,6 +315,8 @@ fn blocked_commits_and_pushes_say_what_to_do_next() {
     assert!(!out.status.success(), "the commit is refused");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let normalised = crate::golden::without_times(&stderr).replace(&key_id(75), "<key-id-75>");
+    // Steps are wrapped: their words as one text.
+    let joined = normalised.replace("\n     ", " ");
     assert!(
         normalised.contains("; 1 staged file scanned in <time> s\n"),
         "{normalised}"
@@ -328,8 +330,14 @@ fn blocked_commits_and_pushes_say_what_to_do_next() {
         "`git commit --no-verify` skips the hook once",
         "is still leaked",
     ] {
-        assert!(normalised.contains(needle), "{needle:?} in\n{normalised}");
+        assert!(joined.contains(needle), "{needle:?} in\n{normalised}");
     }
+    assert!(
+        normalised
+            .lines()
+            .all(|l| l.chars().count() <= 100 || l.starts_with("leakscan: ")),
+        "{normalised}"
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     crate::golden::check_golden(
         "blocked-commit.txt",
@@ -344,7 +352,8 @@ fn blocked_commits_and_pushes_say_what_to_do_next() {
     assert!(out.status.success());
     let out = git(&["push", "-q", "origin", "main"]);
     assert!(!out.status.success(), "the push is refused");
-    let stderr = crate::golden::without_times(&String::from_utf8_lossy(&out.stderr));
+    let stderr =
+        crate::golden::without_times(&String::from_utf8_lossy(&out.stderr)).replace("\n     ", " ");
     assert!(
         stderr.contains("; 1 commit scanned (1 blob) in <time> s\n"),
         "{stderr}"

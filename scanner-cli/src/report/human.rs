@@ -891,7 +891,7 @@ pub fn blocked(report: &Report, blocked: Blocked) -> String {
             )
         })
         .collect();
-    format!(
+    let text = format!(
         "{head}
 Next steps:
   1. If the key is real and has left this machine (pushed, shared, in a backup), rotate it \
@@ -906,7 +906,25 @@ scans run with `--baseline FILE`.)
 machine: rotate it.
 ",
         allows.join("\n")
-    )
+    );
+    // Steps wrapped at the report's width, continuations under their text.
+    let mut out = String::new();
+    for line in text.lines() {
+        match line.strip_prefix("  ") {
+            Some(step) if step.starts_with(|c: char| c.is_ascii_digit()) => {
+                for l in wrap(step, WIDTH - 2, 3) {
+                    out += &format!("  {l}\n");
+                }
+            }
+            _ if line.starts_with("     (") => {
+                for l in wrap(line.trim_start(), WIDTH - 5, 1) {
+                    out += &format!("     {l}\n");
+                }
+            }
+            _ => out += &format!("{line}\n"),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
