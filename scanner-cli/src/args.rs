@@ -78,6 +78,11 @@ pub struct MergeArgs {
     /// When to colour the human report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Places listed per credential, as groups by path (human report: 5 unless given; JSON
+    /// and JSON Lines: every place unless given).
+    #[arg(long, value_name = "N")]
+    pub max_places: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,8 +96,9 @@ pub enum HookCommand {
         /// URL of the remote (given by git; unused).
         url: Option<String>,
     },
-    /// Installs leakscan's hooks in the repository (respecting core.hooksPath). An existing
-    /// hook is kept and run first; installing again changes nothing.
+    /// Installs leakscan's hooks in the repository (respecting core.hooksPath): with neither
+    /// --pre-commit nor --pre-push, both. An existing hook is kept and run first; installing
+    /// again changes nothing. Each hook installed is said on standard error.
     Install {
         /// The repository (default: the current directory).
         #[arg(long, default_value = ".")]
@@ -251,6 +257,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
+    /// Also read the files git ignores in repositories' work trees (build output such as
+    /// `target/`; skipped and counted by default). Directories that are not work trees are
+    /// always read whole.
+    #[arg(long)]
+    pub include_ignored: bool,
+
     /// Number of threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
@@ -263,6 +275,12 @@ pub struct ScanArgs {
     /// When to colour the human report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Places listed per credential, as groups of places by path, most relevant first (the
+    /// human report lists 5 unless given, and counts the rest; the JSON report lists every
+    /// place unless given).
+    #[arg(long, value_name = "N")]
+    pub max_places: Option<usize>,
 
     /// Configuration file (default: `leakscan.toml` at the root of the first directory
     /// scanned, if there is one, except in runs with remote sources). What the
@@ -390,6 +408,8 @@ pub struct ScanConfig {
     pub excludes: Excludes,
     /// The configuration file applied, if any, and what it holds.
     pub config_file: Option<ConfigFile>,
+    /// `--include-ignored`: read the files git ignores in work trees too.
+    pub include_ignored: bool,
     pub threads: Option<usize>,
     pub history: History,
     pub report: ReportConfig,
@@ -404,6 +424,9 @@ pub struct ScanConfig {
     /// Remote sources, when any were given: the only reason besides --verify to go on the
     /// network.
     pub remote: Option<RemoteConfig>,
+    /// Which change a finding blocks, for the next steps printed after it: the staged
+    /// commit (`--staged`, the pre-commit hook) or a push (`hook pre-push`).
+    pub blocks: Option<crate::report::human::Blocked>,
     /// `--cache`: the state's directory; `--full`.
     pub state: Option<StateConfig>,
     /// Stops the scan (SIGINT, SIGTERM): history scans, walks and file scans check it.
@@ -495,6 +518,8 @@ pub struct ReportConfig {
     pub output: Option<PathBuf>,
     pub secrets: SecretDisplay,
     pub color: bool,
+    /// `--max-places`: groups of places listed per credential (`None`: the format's default).
+    pub max_places: Option<usize>,
 }
 
 /// Whether secrets appear in clear in reports.
@@ -516,6 +541,7 @@ impl MergeArgs {
                 SecretDisplay::Redacted
             },
             color: color(self.color, self.output.is_none()),
+            max_places: self.max_places,
         }
     }
 }
@@ -811,6 +837,7 @@ impl ScanArgs {
             max_file_size,
             excludes,
             config_file,
+            include_ignored: self.include_ignored,
             threads: self.threads,
             history: if self.no_history {
                 History::Skip
@@ -826,6 +853,7 @@ impl ScanArgs {
                     SecretDisplay::Redacted
                 },
                 color,
+                max_places: self.max_places,
             },
             accepted,
             write_baseline: self.write_baseline,
@@ -834,6 +862,7 @@ impl ScanArgs {
             fail_on_skip: self.fail_on_skip || file.fail_on_skip.unwrap_or(false),
             remote,
             cancel: scanner_git::CancelToken::new(),
+            blocks: self.staged.then_some(crate::report::human::Blocked::Commit),
         })
     }
 }

@@ -74,6 +74,7 @@ fn pre_push() -> anyhow::Result<u8> {
     };
     let mut config = args.into_config()?;
     config.inputs = hooks::pre_push_inputs()?;
+    config.blocks = Some(report::human::Blocked::Push);
     scan(config)
 }
 
@@ -173,11 +174,20 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
     if let Some(verifier) = config.verifier.as_ref().filter(|_| stopped.is_none()) {
         verify(verifier, &mut report);
     }
+    // Paths come from the scanned tree: escaped, like the human report's.
     for e in &report.errors {
-        eprintln!("leakscan: {}: {}", e.path, e.reason);
+        eprintln!(
+            "leakscan: {}: {}",
+            report::esc(&e.path),
+            report::esc(&e.reason)
+        );
     }
     for s in &report.skipped {
-        eprintln!("leakscan: {}: skipped, {}", s.path, s.reason());
+        eprintln!(
+            "leakscan: {}: skipped, {}",
+            report::esc(&s.path),
+            s.reason()
+        );
     }
     // Warnings: the archive was read and everything readable in it scanned; they do not
     // change the exit status (as files over --max-file-size do not).
@@ -201,6 +211,7 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
         EXIT_CLEAN
     };
     let rc = &config.report;
+    report.elapsed = Some(started.elapsed());
     let (out, written) = match (stream, streamed) {
         (Some(stream), Some(out)) => {
             let written = stream.finish(&report);
@@ -213,14 +224,23 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
         }
     };
     commit(&out, written)?;
-    if rc.format == Format::Human {
-        eprintln!("{}", report::human::summary(&report, started.elapsed()));
+    // The summary line: after a human report, and when a machine report goes to a file
+    // (the terminal then shows nothing else).
+    if rc.format == Format::Human || rc.output.is_some() {
+        eprintln!(
+            "{}",
+            report::human::summary_to(&report, started.elapsed(), rc.output.as_deref())
+        );
     }
     if let Some(remote) = &report.remote {
         eprintln!("{}", sources::summary_line(remote));
     }
     if let Some(unread) = unread.filter(|_| code == EXIT_ERROR) {
         eprintln!("leakscan: --fail-on-skip: {unread} not read");
+    }
+    // A hook that refuses a commit or a push says what to do next.
+    if let (Some(blocked), true) = (config.blocks, failing) {
+        eprint!("{}", report::human::blocked(&report, blocked));
     }
     // A signal at any time, the report's end included, says how the run ended.
     Ok(interrupt.received().map_or(code, |(_, status)| status))
@@ -306,8 +326,8 @@ pub(crate) fn write_report(
 ) -> std::io::Result<()> {
     match rc.format {
         Format::Human => incomplete_line(out, report)
-            .and_then(|()| report::human::write(out, report, rc.secrets, rc.color)),
-        Format::Json => report::json::write(out, report, rc.secrets),
+            .and_then(|()| report::human::write(out, report, rc.secrets, rc.color, rc.max_places)),
+        Format::Json => report::json::write(out, report, rc.secrets, rc.max_places),
         // Streamed during the scan by `report::jsonl::Stream`, which also ends it.
         Format::Jsonl => Ok(()),
         // SARIF reports are uploaded and kept elsewhere: never a secret in clear.

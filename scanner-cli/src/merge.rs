@@ -20,8 +20,9 @@ use crate::report::Report;
 use crate::scan::{Hit, InputError, Origin, Outcome, RedactedSecrets, RepoSummary, Seen, Skipped};
 
 /// The report format versions this reads (`version` of the JSON report and of the JSON
-/// Lines summary).
-const VERSIONS: [u64; 1] = [1];
+/// Lines summary): 1, places with their provenance inline (JSON Lines, older JSON); 2, the
+/// JSON report's places pointing into its `history` and `ref_sets` tables.
+const VERSIONS: [u64; 2] = [1, 2];
 
 /// Reads every report, merges, writes; the exit status as `scan` decides it.
 pub fn run(args: &MergeArgs) -> anyhow::Result<u8> {
@@ -45,7 +46,8 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<u8> {
     outcome.skipped.sort();
     outcome.skipped.dedup();
     outcome.repositories.sort_by(|a, b| a.path.cmp(&b.path));
-    let report = Report::new(outcome);
+    let mut report = Report::new(outcome);
+    report.elapsed = Some(started.elapsed());
     let rc = args.report_config();
     let mut out = crate::open_output(&rc)?;
     let written = match rc.format {
@@ -53,10 +55,10 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<u8> {
         _ => crate::write_report(&mut out, &report, &rc),
     };
     crate::commit(&out, written)?;
-    if rc.format == Format::Human {
+    if rc.format == Format::Human || rc.output.is_some() {
         eprintln!(
             "{}",
-            crate::report::human::summary(&report, started.elapsed())
+            crate::report::human::summary_to(&report, started.elapsed(), rc.output.as_deref())
         );
     }
     for e in &report.errors {
@@ -91,7 +93,8 @@ fn absorb(outcome: &mut Outcome, text: &str) -> anyhow::Result<usize> {
             check_version(&doc)?;
             let mut verified = 0;
             for (i, f) in array(&doc, "findings")?.iter().enumerate() {
-                verified += finding(outcome, f).with_context(|| format!("finding {}", i + 1))?;
+                let f = inline(&doc, f);
+                verified += finding(outcome, &f).with_context(|| format!("finding {}", i + 1))?;
             }
             summary(outcome, &doc)?;
             return Ok(verified);
@@ -121,6 +124,88 @@ fn absorb(outcome: &mut Outcome, text: &str) -> anyhow::Result<usize> {
         bail!("no summary line: the report is cut short");
     }
     Ok(verified)
+}
+
+/// A finding of a version 2 JSON report with its places' provenance written into them, as
+/// version 1 and JSON Lines have it (version 1 findings are returned as they are).
+fn inline(doc: &Value, f: &Value) -> Value {
+    let mut f = f.clone();
+    let Some(locations) = f.get_mut("locations").and_then(Value::as_array_mut) else {
+        return f;
+    };
+    for l in locations {
+        let (Some(repository), Some(source)) = (
+            l.get("repository")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            l.get("source").and_then(Value::as_str).map(str::to_string),
+        ) else {
+            continue;
+        };
+        let Some(history) = doc.get("history").and_then(|h| h.get(&repository)) else {
+            continue;
+        };
+        let commits = &history["commits"];
+        let commit = l
+            .get("commit")
+            .and_then(Value::as_str)
+            .and_then(|id| commits.get(id))
+            .cloned();
+        if let (Some(c), Some(map)) = (commit, l.as_object_mut()) {
+            for key in ["author", "date", "summary"] {
+                map.insert(key.into(), c.get(key).cloned().unwrap_or(Value::Null));
+            }
+            map.insert(
+                "reachable".into(),
+                c.get("reachable").cloned().unwrap_or(json!(false)),
+            );
+        }
+        let blob = match (source.as_str(), l.get("object").and_then(Value::as_str)) {
+            ("blob", Some(object)) => history["blobs"].get(object).cloned(),
+            _ => None,
+        };
+        if let (Some(b), Some(map)) = (blob, l.as_object_mut()) {
+            let refs = b
+                .get("refs")
+                .and_then(Value::as_u64)
+                .and_then(|i| doc.get("ref_sets")?.get(usize::try_from(i).ok()?))
+                .cloned()
+                .unwrap_or(json!([]));
+            map.insert("refs".into(), refs);
+            map.insert(
+                "at_head".into(),
+                b.get("at_head").cloned().unwrap_or(Value::Null),
+            );
+            let mut also_in = Vec::new();
+            for a in b
+                .get("also_in")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                for c in a
+                    .get("commits")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let reachable = c
+                        .as_str()
+                        .and_then(|id| commits.get(id))
+                        .and_then(|c| c.get("reachable"))
+                        .cloned()
+                        .unwrap_or(json!(false));
+                    let mut h = json!({"commit": c, "path": a.get("path"), "reachable": reachable});
+                    if let Some(bytes) = a.get("path_bytes") {
+                        h["path_bytes"] = bytes.clone();
+                    }
+                    also_in.push(h);
+                }
+            }
+            map.insert("also_in".into(), Value::Array(also_in));
+        }
+    }
+    f
 }
 
 fn check_version(doc: &Value) -> anyhow::Result<()> {
@@ -166,6 +251,7 @@ fn summary(outcome: &mut Outcome, doc: &Value) -> anyhow::Result<()> {
         outcome.incomplete.get_or_insert_with(|| why.to_string());
     }
     outcome.files_scanned += number(stats, "files_scanned");
+    outcome.ignored += number(stats, "files_ignored");
     outcome.bytes_scanned += number(stats, "bytes_scanned");
     for s in array(stats, "skipped")? {
         outcome.skipped.push(Skipped {
@@ -239,6 +325,7 @@ fn finding(outcome: &mut Outcome, f: &Value) -> anyhow::Result<usize> {
             "encoding": l.get("encoding"),
             "location": at(line, number(l, "column")),
             "secret_location": l.get("secret_line").and_then(Value::as_u64).map(|sl| at(sl, 0)),
+            "archive_path": l.get("archive_path").cloned().unwrap_or(json!([])),
         });
         let finding: scanner_core::Finding =
             serde_json::from_value(finding).context("a finding's fields")?;
@@ -294,10 +381,13 @@ fn history(source: &str, l: &Value, path: Option<String>) -> anyhow::Result<scan
     };
     let origin = match source {
         "blob" => {
+            // A path that is not UTF-8 has its exact bytes beside its escaped form.
+            let path = match l.get("path_bytes") {
+                Some(bytes) if bytes.is_array() => bytes.clone(),
+                _ => json!(path.unwrap_or_default()),
+            };
             let introduced = match l.get("commit") {
-                Some(c) if !c.is_null() => {
-                    json!({"commit": commit()?, "path": path.unwrap_or_default()})
-                }
+                Some(c) if !c.is_null() => json!({"commit": commit()?, "path": path}),
                 _ => Value::Null,
             };
             let others: Vec<Value> = l
@@ -305,7 +395,7 @@ fn history(source: &str, l: &Value, path: Option<String>) -> anyhow::Result<scan
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .map(|h| json!({"commit": h.get("commit"), "path": h.get("path"), "reachable": h.get("reachable")}))
+                .map(|h| json!({"commit": h.get("commit"), "path": h.get("path_bytes").or(h.get("path")), "reachable": h.get("reachable")}))
                 .collect();
             json!({"blob": {"id": object, "provenance": {
                 "introduced": introduced,

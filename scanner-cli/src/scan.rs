@@ -213,6 +213,23 @@ pub struct Outcome {
     pub config_excluded: u64,
     /// Why the scan (or, merged, one of the scans) did not finish.
     pub incomplete: Option<String>,
+    /// Files of repositories' work trees that git ignores, not read (`--include-ignored`
+    /// reads them).
+    pub ignored: u64,
+    /// What staged, range and push scans read, when there were any.
+    pub changes: Option<Changes>,
+}
+
+/// What scans of changes (staged, a range of commits, a push) read: reports count commits
+/// and staged files, not "files".
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Changes {
+    /// Commits of ranges and pushes.
+    pub commits: u64,
+    /// Blobs those commits add.
+    pub blobs: u64,
+    /// Staged files read.
+    pub staged: u64,
 }
 
 /// What happened to one input.
@@ -308,7 +325,8 @@ pub fn run(
                             change: Some(scan.change),
                         });
                         if let Some(wt) = scan.work_tree {
-                            collect(&wt, config, &mut work_tree_files, &mut outcome);
+                            outcome.ignored +=
+                                collect_work_tree(&wt, config, &mut work_tree_files, &mut outcome);
                         }
                     }
                     Err(e) => {
@@ -340,7 +358,8 @@ pub fn run(
                             change: None,
                         });
                         if let Some(wt) = scan.work_tree {
-                            collect(&wt, config, &mut work_tree_files, &mut outcome);
+                            outcome.ignored +=
+                                collect_work_tree(&wt, config, &mut work_tree_files, &mut outcome);
                         }
                     }
                     Err(e) => outcome.errors.push(InputError {
@@ -356,7 +375,12 @@ pub fn run(
                     Some(state) if !p.exists() => state.stored(p)?,
                     _ => None,
                 };
-                collect(p, config, &mut files, &mut outcome);
+                if config.history == History::Skip && p.join(".git").exists() {
+                    // --no-history: the work tree, as a repository's is read.
+                    outcome.ignored += collect_work_tree(p, config, &mut files, &mut outcome);
+                } else {
+                    collect(p, config, &mut files, &mut outcome);
+                }
                 if let Some(stored) = stored {
                     let hits = stored
                         .findings
@@ -419,7 +443,7 @@ pub fn run(
                 progress.set_stage(String::new());
             }
             Input::Staged(repo) => {
-                absorb_changes(&mut outcome, repo, history.scan_staged(repo));
+                absorb_changes(&mut outcome, true, repo, history.scan_staged(repo));
             }
             Input::Range {
                 repo,
@@ -427,11 +451,12 @@ pub fn run(
                 exclude,
             } => absorb_changes(
                 &mut outcome,
+                false,
                 repo,
                 history.scan_range(repo, include, exclude),
             ),
             Input::Push { repo, refs } => {
-                absorb_changes(&mut outcome, repo, history.scan_push(repo, refs));
+                absorb_changes(&mut outcome, false, repo, history.scan_push(repo, refs));
             }
         }
         // Repositories, staged changes and standard input are done here; files below.
@@ -542,6 +567,7 @@ fn counted(progress: &Progress, emit: &(dyn Fn(&[Hit]) + Sync), r: FileResult) -
 /// cannot be read is an error: a hook must fail closed, never pass silently.
 fn absorb_changes(
     outcome: &mut Outcome,
+    staged: bool,
     repo: &Path,
     result: Result<scanner_git::ChangeScan, scanner_git::Error>,
 ) {
@@ -549,6 +575,13 @@ fn absorb_changes(
     match result {
         Ok(scan) => {
             outcome.files_scanned += scan.blobs_scanned;
+            let changes = outcome.changes.get_or_insert_with(Changes::default);
+            if staged {
+                changes.staged += scan.blobs_scanned;
+            } else {
+                changes.commits += scan.commits;
+                changes.blobs += scan.blobs_scanned;
+            }
             absorb_history(outcome, &repository, scan.problems, scan.findings);
         }
         Err(e) => outcome.errors.push(InputError {
@@ -640,8 +673,15 @@ fn absorb(outcome: &mut Outcome, r: FileResult) {
     }
 }
 
-/// How a path is shown in reports: as given, without a leading `./`.
+/// How a path is shown in reports: as given, without a leading `./`; bytes of a name that
+/// are not UTF-8 as `\xNN` (never replaced: two names must not read the same).
 pub fn display(path: &Path) -> String {
+    #[cfg(unix)]
+    let s = {
+        use std::os::unix::ffi::OsStrExt;
+        crate::report::lossless(path.as_os_str().as_bytes())
+    };
+    #[cfg(not(unix))]
     let s = path.to_string_lossy();
     s.strip_prefix("./")
         .map_or_else(|| s.to_string(), str::to_string)
@@ -660,6 +700,18 @@ struct ToScan {
 /// while walking. Anything else met while walking (named pipes, sockets, devices) is never
 /// opened: it is a skip, with its reason.
 fn collect(path: &Path, config: &ScanConfig, files: &mut Vec<ToScan>, outcome: &mut Outcome) {
+    walk(path, config, files, outcome, false);
+}
+
+/// [`collect`], leaving out what git ignores (`.gitignore` files of the tree,
+/// `.git/info/exclude`) when `git_ignores`.
+fn walk(
+    path: &Path,
+    config: &ScanConfig,
+    files: &mut Vec<ToScan>,
+    outcome: &mut Outcome,
+    git_ignores: bool,
+) {
     let excludes: &Excludes = &config.excludes;
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
@@ -690,6 +742,10 @@ fn collect(path: &Path, config: &ScanConfig, files: &mut Vec<ToScan>, outcome: &
     let counter = excluded.clone();
     let walker = ignore::WalkBuilder::new(path)
         .standard_filters(false)
+        .git_ignore(git_ignores)
+        .git_exclude(git_ignores)
+        .require_git(false)
+        .parents(false)
         .follow_links(false)
         .overrides(overrides)
         .filter_entry(move |e| {
@@ -992,6 +1048,33 @@ fn scanned(origin: Origin, bytes: u64, scan: Scan) -> FileResult {
         findings: scan.findings,
         seen: Vec::new(),
     }
+}
+
+/// Adds the files of a repository's work tree to `files`, as [`collect`] does, but for the
+/// files git ignores (`.gitignore` files of the tree, `.git/info/exclude`), which are
+/// counted and left out unless `--include-ignored`: a work tree is what the repository
+/// holds plus the untracked files a person would commit, not its build output. The user's
+/// global excludes are not read (the scan is isolated from the user's git configuration,
+/// and reading more is the safe side). Returns how many files were left out.
+fn collect_work_tree(
+    work_tree: &Path,
+    config: &ScanConfig,
+    files: &mut Vec<ToScan>,
+    outcome: &mut Outcome,
+) -> u64 {
+    if config.include_ignored {
+        collect(work_tree, config, files, outcome);
+        return 0;
+    }
+    let before = files.len();
+    walk(work_tree, config, files, outcome, true);
+    let kept = (files.len() - before) as u64;
+    // Every file, to count those left out: a walk of directory entries, nothing is read;
+    // what it meets was reported by the walk above.
+    let mut all = Vec::new();
+    let mut scratch = Outcome::default();
+    walk(work_tree, config, &mut all, &mut scratch, false);
+    (all.len() as u64).saturating_sub(kept)
 }
 
 #[cfg(all(test, unix))]

@@ -115,10 +115,10 @@ fn files_in_archives_are_named_with_the_archive_and_the_entry() {
     let human = run(&["scan", "."], d);
     assert_eq!(human.code, 1);
     for line in [
-        "    release.zip!config/prod.env:2:21  (secret on line 3)\n",
-        "    plain.env:2:21  (secret on line 3)\n",
-        "    dist.tar.gz!lib/app.jar!application.properties:2:21  (secret on line 3)\n",
-        "    backup.dat:2:21  (secret on line 3)\n",
+        "release.zip!config/prod.env:2:21 (secret on line 3)\n",
+        "plain.env:2:21 (secret on line 3)\n",
+        "dist.tar.gz!lib/app.jar!application.properties:2:21 (secret on line 3)\n",
+        "backup.dat:2:21 (secret on line 3)\n",
     ] {
         assert!(human.stdout.contains(line), "{line:?} in\n{}", human.stdout);
     }
@@ -150,7 +150,7 @@ fn what_is_not_scanned_is_a_warning_with_its_reason() {
         r.stderr
     );
     assert!(
-        r.stderr.contains("; 1 part of archives not scanned"),
+        r.stderr.contains("skipped: 1 part of archives not scanned"),
         "{}",
         r.stderr
     );
@@ -270,14 +270,14 @@ fn an_archive_in_history_has_its_provenance_and_its_entry() {
     assert!(
         human
             .stdout
-            .contains(".: release.zip!config/prod.env:2:21  blob "),
+            .contains(".: release.zip!config/prod.env:2:21 (secret on line 3)\n"),
         "{}",
         human.stdout
     );
     assert!(
         human
             .stdout
-            .contains(&format!("introduced in {}", &added[..12])),
+            .contains(&format!("entered      .: commit {}", &added[..12])),
         "{}",
         human.stdout
     );

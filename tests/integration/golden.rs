@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::history::Repo;
-use crate::{credentials_file, key_id, run, secret};
+use crate::{credentials_file, json, key_id, run, secret};
 
 /// Seeds of every credential in the fixture.
 const SEEDS: [u64; 7] = [201, 202, 203, 204, 205, 206, 207];
@@ -119,7 +119,25 @@ fn normalise(text: &str, tmp: &Path) -> String {
     for seed in SEEDS {
         out = out.replace(&key_id(seed), &format!("<key-id-{seed}>"));
     }
-    out
+    without_times(&out)
+}
+
+/// The time a run took (` in 0.05 s`) becomes ` in <time> s`.
+pub(crate) fn without_times(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(" in ") {
+        out += &rest[..i + 4];
+        rest = &rest[i + 4..];
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if digits > 0 && rest[digits..].starts_with(" s") {
+            out += "<time>";
+            rest = &rest[digits..];
+        }
+    }
+    out + rest
 }
 
 /// A unified-diff-like view of where `actual` departs from `expected`.
@@ -165,7 +183,7 @@ fn diff(expected: &str, actual: &str) -> String {
 }
 
 /// Compares `actual` with `tests/golden/NAME`, or rewrites it when `LEAKSCAN_BLESS=1`.
-fn check_golden(name: &str, actual: &str) {
+pub(crate) fn check_golden(name: &str, actual: &str) {
     let path = workspace_root().join("tests/golden").join(name);
     if std::env::var_os("LEAKSCAN_BLESS").is_some_and(|v| v == "1") {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -252,7 +270,8 @@ fn sarif_never_shows_a_secret_even_when_asked() {
 #[test]
 fn jsonl_lines_are_the_json_findings_then_a_summary() {
     let fx = fixture();
-    let doc: Value = serde_json::from_str(&report(&fx, "json", &[])).unwrap();
+    // JSON Lines write each place's provenance into it; the JSON report, in its tables.
+    let doc: Value = crate::inline(serde_json::from_str(&report(&fx, "json", &[])).unwrap());
     let text = report(&fx, "jsonl", &[]);
     assert!(text.ends_with('\n'));
     let lines: Vec<Value> = text
@@ -303,7 +322,8 @@ fn jsonl_lines_are_the_json_findings_then_a_summary() {
     }
     assert!(grouped.is_empty(), "lines for no finding: {grouped:?}");
     assert_eq!(summary["type"], "summary");
-    assert_eq!(summary["version"], doc["version"]);
+    assert_eq!(summary["version"], 1);
+    assert_eq!(doc["version"], 2);
     assert_eq!(summary["errors"], doc["errors"]);
     assert_eq!(summary["stats"], doc["stats"]);
     assert_eq!(summary["stats"]["findings"], SEEDS.len());
@@ -450,7 +470,7 @@ fn sarif_results_point_at_the_introducing_commit_and_rules_carry_the_remediation
     assert_eq!(root["properties"]["security-severity"], "9.5");
     let help = root["help"]["text"].as_str().unwrap();
     for needle in [
-        "deactivate the root access key, then delete it",
+        "Deactivate the root access key, then delete it",
         "IAM roles",
         "Enable MFA on the root user",
         "company-owned distribution list",
@@ -518,4 +538,255 @@ fn sarif_results_point_at_the_introducing_commit_and_rules_carry_the_remediation
         "files/app%20settings.env"
     );
     assert_eq!(secret_only[0]["level"], "warning");
+}
+
+/// Seeds of the places fixture: a pair in 50 commits and 10 paths, one removed, a root
+/// key download, a canary (its key ID is not generated from a seed).
+const PLACES_SEEDS: [u64; 3] = [221, 222, 223];
+
+/// A key ID of the canary-token account 534261010715 (decoded offline).
+fn canary_key_id() -> String {
+    const B32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let z: u128 = (1u128 << 47) | (534_261_010_715u128 << 7) | 0x15;
+    let bits: u128 = (z << 32) | 0x1234_5678;
+    let body: String = (0..16)
+        .map(|i| char::from(B32[((bits >> (75 - 5 * i)) & 31) as usize]))
+        .collect();
+    format!("{}{body}", "AKIA")
+}
+
+/// `repo/`: the pair 221 in 50 commits over 10 paths (one still at HEAD), mentioned again
+/// in notes without its secret next to it; the pair 222 added then removed; a root key
+/// download (223) and a canary pair still at HEAD.
+fn places_fixture() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut repo = Repo::init(&tmp.path().join("repo"));
+    repo.write("README.md", "# service\n");
+    repo.commit("initial commit");
+    for i in 0..50 {
+        repo.write(
+            &format!("svc{:02}/settings.env", i % 10),
+            &format!(
+                "# revision {i}\nAWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\n",
+                key_id(221),
+                secret(221)
+            ),
+        );
+        repo.commit(&format!("revision {i}"));
+    }
+    let filler = "text\n".repeat(18);
+    repo.write(
+        "docs/keys.md",
+        &format!(
+            "The deploy key is {k}.\n{filler}AWS_ACCESS_KEY_ID={k}\nAWS_SECRET_ACCESS_KEY={}\n{filler}Rotate {k} soon.\n",
+            secret(221),
+            k = key_id(221)
+        ),
+    );
+    repo.write("ci/old.env", &credentials_file(222));
+    repo.commit("notes and CI settings");
+    for i in 1..10 {
+        repo.git(&["rm", "-q", &format!("svc{i:02}/settings.env")]);
+    }
+    repo.git(&["rm", "-q", "ci/old.env"]);
+    repo.commit("keep one service");
+    repo.write(
+        "rootkey.csv",
+        &format!(
+            "AWSAccessKeyId={}\nAWSSecretKey={}\n",
+            key_id(223),
+            secret(223)
+        ),
+    );
+    repo.write(
+        "test/canary.ini",
+        &format!(
+            "aws_access_key_id = {}\naws_secret_access_key = {}\n",
+            canary_key_id(),
+            secret(224)
+        ),
+    );
+    repo.commit("root key and canary");
+    tmp
+}
+
+#[test]
+fn many_places_are_condensed_most_dangerous_first() {
+    let tmp = places_fixture();
+    let normalise = |text: &str| {
+        let mut out = normalise(text, tmp.path());
+        for seed in PLACES_SEEDS {
+            out = out.replace(&key_id(seed), &format!("<key-id-{seed}>"));
+        }
+        out.replace(&canary_key_id(), "<canary-key-id>")
+    };
+    let r = run(&["scan", "repo", "--color", "never"], tmp.path());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let human = normalise(&r.stdout);
+    assert!(!human.contains("AKIA"), "{human}");
+    check_golden("places.txt", &human);
+    // Critical first; within high, the pair still at HEAD before the removed one.
+    let order: Vec<&str> = human
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.starts_with("leakscan:") && !l.is_empty())
+        .collect();
+    assert!(order[0].starts_with("CRITICAL") && order[0].contains("<key-id-223>"));
+    let at_head = order.iter().position(|l| l.contains("<key-id-221>"));
+    let removed = order.iter().position(|l| l.contains("<key-id-222>"));
+    assert!(at_head < removed, "{order:?}");
+    // The note of the secret's line only where the pair is.
+    assert!(human.contains("docs/keys.md: lines 1, 20, 40 (secret on line 21)\n"));
+    // Five groups, then the rest counted.
+    assert!(human.contains("+"), "{human}");
+    assert!(
+        human.contains("more places in 6 paths, see --format json"),
+        "{human}"
+    );
+
+    // --max-places caps the human report and, when given, the JSON report.
+    let two = run(&["scan", "repo", "--max-places", "2"], tmp.path());
+    assert!(
+        two.stdout.contains("more places in 9 paths"),
+        "{}",
+        two.stdout
+    );
+    let (_, all) = json(&["scan", "repo"], tmp.path());
+    let (_, capped) = json(&["scan", "repo", "--max-places", "2"], tmp.path());
+    let places = |doc: &Value, seed: u64| {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["key_id"] == key_id(seed).as_str())
+            .unwrap()["locations"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(places(&all, 221), 50 + 3);
+    // Each commit's metadata once, however many places and blobs name it.
+    let raw = run(&["scan", "repo", "--format", "json"], tmp.path()).stdout;
+    assert_eq!(raw.matches("\"summary\": \"revision 0\"").count(), 1);
+    // 50 revisions, the notes and CI settings, the root key and canary.
+    assert_eq!(
+        raw.matches("\"author\": ").count(),
+        50 + 2,
+        "every introducing commit once"
+    );
+    let secret_lines: Vec<(u64, Option<u64>)> = all["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["locations"].as_array().unwrap())
+        .filter(|l| l["path"] == "docs/keys.md")
+        .map(|l| (l["line"].as_u64().unwrap(), l["secret_line"].as_u64()))
+        .collect();
+    assert_eq!(secret_lines, [(1, None), (20, Some(21)), (40, None)]);
+    assert!(places(&capped, 221) < 50, "{}", places(&capped, 221));
+}
+
+/// `repo/`: file names with a newline and an escape sequence, a right-to-left override and
+/// bytes that are not UTF-8; a commit summary and an author name with control characters.
+#[cfg(unix)]
+fn hostile_fixture() -> tempfile::TempDir {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut repo = Repo::init(&tmp.path().join("repo"));
+    repo.write(
+        "evil\nCRITICAL AWS access key pair  FORGED\x1b[2K.env",
+        &credentials_file(231),
+    );
+    repo.write("invoice\u{202e}vne.txt", &format!("id {}\n", key_id(233)));
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.env");
+    std::fs::write(repo.dir.join(name), credentials_file(232)).unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&[
+        "commit",
+        "-q",
+        "--author",
+        "Ev\x07il\x1b[8m <e@example.com>",
+        "-m",
+        "deploy\x1b[31m keys\rHIGH forged line",
+    ]);
+    tmp
+}
+
+#[cfg(unix)]
+#[test]
+fn hostile_names_are_escaped_in_the_human_report_and_exact_in_json() {
+    let tmp = hostile_fixture();
+    let seeds = [231, 232, 233];
+    let normalise = |text: &str| {
+        let mut out = normalise(text, tmp.path());
+        for seed in seeds {
+            out = out.replace(&key_id(seed), &format!("<key-id-{seed}>"));
+        }
+        out
+    };
+    let r = run(&["scan", "repo", "--color", "never"], tmp.path());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let human = normalise(&r.stdout);
+    for bad in ['\x1b', '\r', '\x07', '\u{202e}'] {
+        assert!(!human.contains(bad), "{bad:?} in\n{human}");
+    }
+    // Every line is one the report wrote: no name starts a line of its own.
+    for line in human.lines() {
+        assert!(
+            line.is_empty()
+                || line.starts_with(' ')
+                || line.starts_with("leakscan: ")
+                || ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
+                    .iter()
+                    .any(|s| line.starts_with(s) && line.contains("AWS access key")),
+            "a forged line: {line:?}\n{human}"
+        );
+    }
+    assert!(
+        human.contains("repo: evil\\nCRITICAL AWS access key pair  FORGED\\x1b[2K.env:2:21"),
+        "{human}"
+    );
+    assert!(human.contains("repo: caf\\xe9.env:2:21"), "{human}");
+    assert!(human.contains("invoice\\u{202e}vne.txt"), "{human}");
+    assert!(
+        human.contains("\"deploy\\x1b[31m keys\\rHIGH forged line\""),
+        "{human}"
+    );
+    assert!(
+        human.contains("by Ev\\x07il\\x1b[8m <e@example.com>"),
+        "{human}"
+    );
+    check_golden("hostile.txt", &human);
+
+    // JSON keeps names exactly: the newline as JSON escapes it, other bytes beside.
+    let (_, doc) = json(&["scan", "repo"], tmp.path());
+    let locations: Vec<&Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["locations"].as_array().unwrap())
+        .collect();
+    let by_path = |p: &str| locations.iter().find(|l| l["path"] == p).copied();
+    assert!(by_path("evil\nCRITICAL AWS access key pair  FORGED\x1b[2K.env").is_some());
+    let cafe = by_path("caf\\xe9.env").expect("the escaped form");
+    assert_eq!(
+        cafe["path_bytes"],
+        serde_json::json!([99, 97, 102, 0xe9, 46, 101, 110, 118])
+    );
+    assert!(
+        by_path("evil\nCRITICAL AWS access key pair  FORGED\x1b[2K.env")
+            .unwrap()
+            .get("path_bytes")
+            .is_none()
+    );
+    // merge reads the exact bytes back: the same report.
+    let raw = run(
+        &["scan", "repo", "--format", "json", "-o", "report.json"],
+        tmp.path(),
+    );
+    assert_eq!(raw.code, 1);
+    let merged = run(&["merge", "report.json", "--format", "json"], tmp.path());
+    assert_eq!(
+        merged.stdout,
+        std::fs::read_to_string(tmp.path().join("report.json")).unwrap()
+    );
 }

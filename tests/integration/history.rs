@@ -173,7 +173,9 @@ fn a_key_added_then_deleted_is_found_with_its_introducing_commit() {
     let date = "2023-11-14T22:19:20+00:00";
     assert!(
         human.stdout.contains(&format!(
-            "introduced in {} config/credentials by T Tester <t@example.com> on {date}; removed",
+            "  entered      .: commit {}, {date} by T Tester <t@example.com>\n               \
+             \"add deploy credentials\"\n               at config/credentials:2\n  \
+             now          removed from HEAD, still in history\n",
             &added[..12]
         )),
         "{}",
@@ -239,8 +241,9 @@ fn sha256_repositories_are_scanned_with_full_provenance() {
     let human = run(&["scan", "."], &repo.dir);
     assert!(
         human.stdout.contains(&format!(
-            "introduced in {} config/credentials by T Tester <t@example.com> on \
-             2023-11-14T22:19:20+00:00; removed",
+            "  entered      .: commit {}, 2023-11-14T22:19:20+00:00 by T Tester \
+             <t@example.com>\n               \"add deploy credentials\"\n               \
+             at config/credentials:2\n  now          removed from HEAD, still in history\n",
             &added[..12]
         )),
         "{}",
@@ -683,4 +686,59 @@ fn history_reports_are_identical_whatever_the_thread_count() {
     );
     assert_eq!(one.code, 1);
     assert_eq!(one.stdout, two.stdout);
+}
+
+/// Issue 11: a work tree is what the repository holds plus the untracked files a person
+/// would commit: files git ignores (build output) are counted, not read, unless
+/// `--include-ignored`; a directory that is no repository is read whole.
+#[test]
+fn files_git_ignores_are_counted_not_read_in_work_trees_only() {
+    let (tmp, mut repo) = fixture();
+    repo.write(".gitignore", "/build/\n*.log\n");
+    repo.commit("ignore build output");
+    repo.write("build/out/app.env", &credentials_file(41));
+    repo.write("debug.log", &credentials_file(42));
+    repo.write(".env", &credentials_file(43)); // untracked, not ignored: read
+    let (code, doc) = json(&["scan", "."], &repo.dir);
+    assert_eq!(code, 1);
+    let keys: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, [key_id(43).as_str()]);
+    assert_eq!(doc["stats"]["files_ignored"], 2);
+    let human = run(&["scan", "."], &repo.dir);
+    assert!(
+        human
+            .stdout
+            .contains("  skipped      2 ignored files not read; --include-ignored to read them\n"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stderr
+            .contains("2 ignored files not read; --include-ignored to read them"),
+        "{}",
+        human.stderr
+    );
+    // The same with --no-history.
+    let (_, doc) = json(&["scan", ".", "--no-history"], &repo.dir);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["stats"]["files_ignored"], 2);
+
+    let (_, doc) = json(&["scan", ".", "--include-ignored"], &repo.dir);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 3);
+    assert!(doc["stats"].get("files_ignored").is_none());
+
+    // A plain directory with a .gitignore: every file is read.
+    let plain = tmp.path().join("plain");
+    std::fs::create_dir_all(plain.join("build")).unwrap();
+    std::fs::write(plain.join(".gitignore"), "/build/\n").unwrap();
+    std::fs::write(plain.join("build/app.env"), credentials_file(44)).unwrap();
+    let (code, doc) = json(&["scan", "plain"], tmp.path());
+    assert_eq!(code, 1);
+    assert_eq!(doc["findings"][0]["key_id"], key_id(44));
 }

@@ -280,3 +280,91 @@ fn hooks_respect_core_hooks_path() {
     assert!(repo.dir.join("ci/hooks/pre-push").is_file());
     assert!(!repo.dir.join(".git/hooks/pre-commit").exists());
 }
+
+/// Issue 11: a refused commit or push says what to do next, and counts what it read (commits
+/// for a push, staged files for a commit).
+#[test]
+fn blocked_commits_and_pushes_say_what_to_do_next() {
+    let (tmp, mut repo) = fixture();
+    let remote = tmp.path().join("remote.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    let r = run(&["hook", "install"], &repo.dir);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("pre-commit") && r.stderr.contains("pre-push"));
+
+    repo.write("deploy/prod.env", &credentials_file(75));
+    repo.git(&["add", "deploy/prod.env"]);
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(&repo.dir)
+            .env("HOME", tmp.path().join("home"))
+            .env("GIT_AUTHOR_NAME", "T Tester")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "T Tester")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .env("GIT_AUTHOR_DATE", "@1700000000 +0000")
+            .env("GIT_COMMITTER_DATE", "@1700000000 +0000")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let out = git(&["commit", "-q", "-m", "add prod settings"]);
+    assert!(!out.status.success(), "the commit is refused");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let normalised = crate::golden::without_times(&stderr).replace(&key_id(75), "<key-id-75>");
+    // Steps are wrapped: their words as one text.
+    let joined = normalised.replace("\n     ", " ");
+    assert!(
+        normalised.contains("; 1 staged file scanned in <time> s\n"),
+        "{normalised}"
+    );
+    for needle in [
+        "leakscan: commit blocked: the staged changes add 1 credential (1 high).\nNext steps:\n",
+        "git restore --staged FILE",
+        "leakscan:allow",
+        "[[allow]]\n    fingerprint = \"",
+        "--write-baseline FILE",
+        "`git commit --no-verify` skips the hook once",
+        "is still leaked",
+    ] {
+        assert!(joined.contains(needle), "{needle:?} in\n{normalised}");
+    }
+    assert!(
+        normalised
+            .lines()
+            .all(|l| l.chars().count() <= 100 || l.starts_with("leakscan: ")),
+        "{normalised}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    crate::golden::check_golden(
+        "blocked-commit.txt",
+        &format!(
+            "{}{normalised}",
+            crate::golden::without_times(&stdout).replace(&key_id(75), "<key-id-75>")
+        ),
+    );
+
+    // Committed anyway: the push is refused, and counts the commits it read.
+    let out = git(&["commit", "-q", "--no-verify", "-m", "add prod settings"]);
+    assert!(out.status.success());
+    let out = git(&["push", "-q", "origin", "main"]);
+    assert!(!out.status.success(), "the push is refused");
+    let stderr =
+        crate::golden::without_times(&String::from_utf8_lossy(&out.stderr)).replace("\n     ", " ");
+    assert!(
+        stderr.contains("; 1 commit scanned (1 blob) in <time> s\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("leakscan: push blocked: the commits being pushed add 1 credential"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`git push --no-verify` skips the hook once"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("git rebase -i"), "{stderr}");
+}

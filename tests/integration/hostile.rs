@@ -284,7 +284,7 @@ fn issue12_5_a_named_file_not_read_is_an_error_and_skips_while_walking_are_count
         r.stderr
     );
     assert!(
-        r.stderr.contains("; 1 skipped over --max-file-size"),
+        r.stderr.contains("; skipped: 1 file over --max-file-size"),
         "{}",
         r.stderr
     );

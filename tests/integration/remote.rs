@@ -49,7 +49,7 @@ fn json_env(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> (Run, Value) {
     let r = run_env(&all, dir, env);
     let doc = serde_json::from_str(&r.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
-    (r, doc)
+    (r, crate::inline(doc))
 }
 
 /// Publishes every ref of `work` (branches, tags, `refs/pull/*`) to the bare repository

@@ -302,7 +302,7 @@ fn every_sts_answer_gets_an_honest_status() {
     assert!(r.stdout.contains("AWS root user key"), "{}", r.stdout);
     assert!(
         r.stdout
-            .contains("Deactivate, then delete the root access key"),
+            .contains("Deactivate the root access key, then delete it"),
         "{}",
         r.stdout
     );

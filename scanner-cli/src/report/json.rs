@@ -1,11 +1,13 @@
 //! The JSON report.
 //!
-//! # Schema (version 1)
+//! # Schema (version 2)
 //!
 //! ```text
 //! {
-//!   "version": 1,
-//!   "findings": [                       // one per credential; most severe first
+//!   "version": 2,
+//!   "findings": [                       // one per credential; most dangerous first: by
+//!                                       // severity, then still present (HEAD, files) before
+//!                                       // only in history, then by first appearance
 //!     {
 //!       "fingerprint": "<64 hex>",      // SHA-256 of kind, key ID and secret; stable
 //!       "kind": "aws-key-pair" | "aws-key-id" | "aws-secret-key",
@@ -27,8 +29,13 @@
 //!           "root": bool,                 // an active key of the account's root user
 //!           "secret_index": N },          // 0: the paired secret was the live one; n: the
 //!                                         // n-th other secret near the key (now `secret`)
+//!       "remediation": "root-key" | "long-term-key" | "temporary-key" | "secret-key"
+//!                    | "key-id" | "canary",  // what to do: a key of `remediations`
 //!       "locations": [                  // sorted: files first, then by repository, path, line
 //!         { "path": "..." | null,       // file; in history, the path in the introducing commit
+//!                                       // (bytes that are not UTF-8 written \xNN)
+//!           "path_bytes": [99, 255, ...],  // only when the path is not UTF-8: its exact
+//!                                       // bytes (git paths; file names have the \xNN form)
 //!           "archive_path": ["lib/app.jar", "config/prod.env"],  // only inside an archive:
 //!                                       // the entry, outermost first (a compressed stream
 //!                                       // such as .gz adds no name); absent otherwise
@@ -42,20 +49,20 @@
 //!           "source": "blob" | "commit-message" | "tag-message",
 //!           "object": "<blob, commit or tag id>",
 //!           "commit": "<id>" | null,    // blob: the introducing commit (earliest in topological
-//!                                       // order whose tree holds it); message: that commit
-//!           "author": "Name <email>" | null, "date": "ISO 8601" | null, "summary": "..." | null,
-//!           "reachable": bool,          // a ref reaches that commit (false: dangling or reflog-only)
-//!           "refs": ["refs/heads/main", ...],   // refs reaching a commit that holds the blob
-//!           "at_head": bool | null,     // HEAD's tree still holds the blob
+//!                                       // order whose tree holds it); message: that commit.
+//!                                       // Both in history[repository].commits
 //!           "tag": "v1.0" | null,
-//!           "also_in": [ { "commit": "<id>", "path": "...", "reachable": bool } ],
+//!           // the blob's provenance is history[repository].blobs[object], once per blob
 //!           // only for findings in issue and pull-request text (--include-issues); `path`
 //!           // is then the URL too:
 //!           "url": "https://github.com/o/r/issues/1#issuecomment-2",
 //!           "source": "issue" | "pull-request" | "comment" | "review-comment",
 //!           // only with a state (--cache); absent otherwise:
 //!           "first_seen": "ISO 8601", "last_seen": "ISO 8601", "new": bool }
-//!       ]
+//!       ],
+//!       "locations_omitted": N          // only with --max-places N: the places left out
+//!                                       // (kept: those of the first N paths, as the human
+//!                                       // report orders them)
 //!     }
 //!   ],
 //!   "errors": [ { "path": "...", "reason": "..." } ],        // inputs that could not be read
@@ -63,6 +70,8 @@
 //!              "skipped": [ { "path": "...", "size": N,   // files met while walking, not read
 //!                             "reason": "too-large"      // over --max-file-size
 //!                                     | "fifo" | "socket" | "device" | "not-a-regular-file" } ],
+//!              "files_ignored": N,      // only when some: work-tree files git ignores,
+//!                                       // not read (--include-ignored reads them)
 //!              "repositories": [ { "path": "...", "packs": N, "commits": N,
 //!                   "blobs_scanned": N,        // blobs read and scanned by this run
 //!                   "bytes_scanned": N, "blobs_already_seen": N, "blobs_too_large": N,
@@ -99,32 +108,63 @@
 //!                          "label_patterns": N, "fail_on_skip": bool | null },
 //!              // only when the scan was stopped (SIGINT, SIGTERM): the report covers only
 //!              // what was scanned before
-//!              "incomplete": "interrupted by SIGINT" }
+//!              "incomplete": "interrupted by SIGINT" },
+//!   "remediations": { "long-term-key": "...", ... }, // what to do, for each kind the
+//!                                       // findings name: paragraphs, one step per line
+//!   "history": {                        // what the places in history point to, once each
+//!     "<repository>": {                 // as locations name it
+//!       "commits": { "<id>": {          // every commit the places and blobs name
+//!           "author": "Name <email>", "date": "ISO 8601", "summary": "...",
+//!                                       // absent for commits named only in also_in, and
+//!                                       // author/date when unreadable
+//!           "reachable": bool } },      // a ref reaches it (false: dangling or reflog-only)
+//!       "blobs": { "<id>": {
+//!           "commit": "<id>" | null,    // the introducing commit; null: no commit holds it
+//!           "path": "..." | null,       // its path there ("path_bytes" when not UTF-8)
+//!           "at_head": bool | null,     // HEAD's tree still holds it (null: not known)
+//!           "refs": N,                  // index into ref_sets: refs reaching a commit
+//!                                       // that holds it
+//!           "also_in": [ { "path": "...", "commits": ["<id>", ...] } ] } } } },
+//!                                       // the other commits holding it, by path (at most
+//!                                       // 1000 commits per blob)
+//!   "ref_sets": [ ["HEAD", "refs/heads/main"], ... ]  // each list of refs once
 //! }
 //! ```
+//!
+//! Version 2 keeps every place (unless `--max-places`) but writes each commit's and each
+//! blob's provenance once, in `history`, and each list of refs once, in `ref_sets`: the places
+//! of a credential found in thousands of versions of a file repeated them (version 1 wrote
+//! `author`, `date`, `summary`, `reachable`, `refs`, `at_head` and `also_in` into every
+//! place; JSON Lines still do, since each line stands alone). On gitleaks/gitleaks's
+//! history (11,340 places, 1,505 refs) the report went from 153 MB to 12.8 MB. `leakscan
+//! merge` reads both versions.
 //!
 //! `archive_skipped` lists warnings, not errors: the archive was read and everything
 //! readable in it scanned (a truncated archive's entries before the cut, the entries
 //! besides an encrypted one); they do not change the exit status.
 //!
-//! Paths are shown as given on the command line (lossily converted when not UTF-8). The
+//! Paths are shown as given on the command line; bytes that are not UTF-8 are written `\xNN`
+//! (never replaced), and a git path's exact bytes are in `path_bytes`. The
 //! output is byte-for-byte identical whatever the number of threads.
 //!
 //! The report holds everything `leakscan merge` needs to rebuild it: secrets only as shown,
 //! everything else in full. Dates are ISO 8601 with their offset, as `CommitTime` shows them.
 
-use std::io::Write;
-
 use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::Write;
 
 use serde::Serialize;
 
+use super::remediation::Remediation;
 use super::{author, commit_of, date, origin_kind, Credential, Report};
 use crate::args::SecretDisplay;
 use crate::scan::Hit;
 
-/// The schema version, in `version` (and in the JSON Lines summary line).
-pub(super) const VERSION: u32 = 1;
+/// The schema version of the JSON report, in `version`: 2 since provenance moved into the
+/// `history` and `ref_sets` tables (version 1 wrote it into every place, as JSON Lines
+/// still do).
+pub(super) const VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct Doc<'a> {
@@ -132,6 +172,20 @@ struct Doc<'a> {
     findings: Vec<JsonFinding<'a>>,
     errors: Vec<JsonError<'a>>,
     stats: Stats<'a>,
+    remediations: BTreeMap<&'static str, String>,
+    history: BTreeMap<&'a str, JsonHistory<'a>>,
+    ref_sets: Vec<&'a [String]>,
+}
+
+/// What to do about each kind of finding, by the id findings name in `remediation`: the
+/// kinds this report's findings have.
+pub(super) fn remediations(report: &Report) -> BTreeMap<&'static str, String> {
+    report
+        .credentials
+        .iter()
+        .map(Remediation::of)
+        .map(|r| (r.id(), r.text()))
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -153,9 +207,13 @@ pub(super) struct JsonFinding<'a> {
     own_account: bool,
     example: Option<&'static str>,
     verification: Option<JsonVerification<'a>>,
+    remediation: &'static str,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     seen: Option<JsonSeen>,
     locations: Vec<JsonLocation<'a>>,
+    /// With `--max-places`: how many places were left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locations_omitted: Option<usize>,
 }
 
 /// When a credential or a place of it was first and last seen (with a state).
@@ -190,6 +248,9 @@ struct JsonVerification<'a> {
 #[derive(Serialize)]
 struct JsonLocation<'a> {
     path: Option<Cow<'a, str>>,
+    /// The path's exact bytes, when they are not UTF-8 (`path` then writes them `\xNN`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_bytes: Option<Cow<'a, [u8]>>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     archive_path: &'a [String],
     line: usize,
@@ -214,27 +275,186 @@ struct JsonWeb<'a> {
     source: &'static str,
 }
 
+/// Where a history place's bytes come from. The JSON report (version 2) keeps the
+/// provenance in its `history` and `ref_sets` tables, once per blob and commit; the JSON
+/// Lines report, whose lines stand alone, writes it into each place (the fields that are
+/// `Some` only there).
 #[derive(Serialize)]
 struct JsonGit<'a> {
     repository: Option<&'a str>,
     source: &'static str,
     object: String,
     commit: Option<String>,
-    author: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     summary: Option<&'a str>,
-    reachable: bool,
-    refs: &'a [String],
-    at_head: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reachable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refs: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    at_head: Option<Option<bool>>,
     tag: Option<&'a str>,
-    also_in: Vec<JsonHolding<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    also_in: Option<Vec<JsonHolding<'a>>>,
 }
 
 #[derive(Serialize)]
 struct JsonHolding<'a> {
     commit: String,
     path: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_bytes: Option<&'a [u8]>,
     reachable: bool,
+}
+
+/// How places in history are written: with their provenance (JSON Lines), or pointing
+/// into the report's tables (JSON).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Form {
+    Inline,
+    Referenced,
+}
+
+/// A commit of a repository's `history` table.
+#[derive(Serialize)]
+struct JsonCommit<'a> {
+    /// Absent for commits known only as holding a blob (`also_in`): only their
+    /// reachability is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<&'a str>,
+    reachable: bool,
+}
+
+/// A blob of a repository's `history` table: its provenance.
+#[derive(Serialize)]
+struct JsonBlob<'a> {
+    commit: Option<String>,
+    path: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_bytes: Option<&'a [u8]>,
+    at_head: Option<bool>,
+    /// An index into `ref_sets`.
+    refs: usize,
+    also_in: Vec<JsonAlso<'a>>,
+}
+
+/// The other commits holding a blob at one path.
+#[derive(Serialize)]
+struct JsonAlso<'a> {
+    path: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path_bytes: Option<&'a [u8]>,
+    commits: Vec<String>,
+}
+
+/// The commits and blobs of one repository that the report's places name.
+#[derive(Serialize, Default)]
+struct JsonHistory<'a> {
+    commits: BTreeMap<String, JsonCommit<'a>>,
+    blobs: BTreeMap<String, JsonBlob<'a>>,
+}
+
+/// The report's tables: provenance once per repository, blob and commit; ref lists once.
+#[derive(Default)]
+struct Tables<'a> {
+    history: BTreeMap<&'a str, JsonHistory<'a>>,
+    ref_sets: Vec<&'a [String]>,
+    ref_index: std::collections::HashMap<&'a [String], usize>,
+}
+
+impl<'a> Tables<'a> {
+    fn add(&mut self, hit: &'a Hit) {
+        let (Some(repository), Some(origin)) = (hit.origin.repository(), hit.origin.history())
+        else {
+            return;
+        };
+        let history = self.history.entry(repository).or_default();
+        if let Some(c) = commit_of(origin) {
+            let known = JsonCommit {
+                author: c.author.as_deref(),
+                date: c.date.map(|d| d.to_string()),
+                summary: Some(c.summary.as_str()),
+                reachable: c.reachable,
+            };
+            match history.commits.entry(c.id.to_string()) {
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(known);
+                }
+                // Known so far only as holding a blob.
+                std::collections::btree_map::Entry::Occupied(mut e) => {
+                    if e.get().summary.is_none() {
+                        e.insert(known);
+                    }
+                }
+            }
+        }
+        let scanner_git::Origin::Blob { id, provenance } = origin else {
+            return;
+        };
+        let key = id.to_string();
+        if history.blobs.contains_key(&key) {
+            return;
+        }
+        let refs = match self.ref_index.get(provenance.refs.as_slice()) {
+            Some(&i) => i,
+            None => {
+                self.ref_sets.push(&provenance.refs);
+                self.ref_index
+                    .insert(&provenance.refs, self.ref_sets.len() - 1);
+                self.ref_sets.len() - 1
+            }
+        };
+        let mut also_in: Vec<JsonAlso<'a>> = Vec::new();
+        for h in &provenance.others {
+            history
+                .commits
+                .entry(h.commit.to_string())
+                .or_insert(JsonCommit {
+                    author: None,
+                    date: None,
+                    summary: None,
+                    reachable: h.reachable,
+                });
+            let path = super::lossless(&h.path);
+            match also_in.iter_mut().find(|a| a.path == path) {
+                Some(a) => a.commits.push(h.commit.to_string()),
+                None => also_in.push(JsonAlso {
+                    path,
+                    path_bytes: not_utf8(&h.path),
+                    commits: vec![h.commit.to_string()],
+                }),
+            }
+        }
+        let introduced = provenance.introduced.as_ref();
+        history.blobs.insert(
+            key,
+            JsonBlob {
+                commit: introduced.map(|i| i.commit.id.to_string()),
+                path: introduced.map(|i| super::lossless(&i.path)),
+                path_bytes: introduced.and_then(|i| not_utf8(&i.path)),
+                at_head: provenance.at_head,
+                refs,
+                also_in,
+            },
+        );
+    }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A path's bytes, when they are not UTF-8.
+fn not_utf8(bytes: &[u8]) -> Option<&[u8]> {
+    std::str::from_utf8(bytes).is_err().then_some(bytes)
 }
 
 #[derive(Serialize)]
@@ -280,6 +500,8 @@ pub(super) struct Stats<'a> {
     bytes_scanned: u64,
     files_skipped: usize,
     skipped: Vec<JsonSkipped<'a>>,
+    #[serde(skip_serializing_if = "is_zero")]
+    files_ignored: u64,
     repositories: Vec<JsonRepo<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     archive_skipped: Vec<JsonArchiveSkip<'a>>,
@@ -333,23 +555,51 @@ struct JsonFetch<'a> {
     reason: Option<&'a str>,
 }
 
-pub fn write(out: &mut dyn Write, report: &Report, secrets: SecretDisplay) -> std::io::Result<()> {
+pub fn write(
+    out: &mut dyn Write,
+    report: &Report,
+    secrets: SecretDisplay,
+    max_places: Option<usize>,
+) -> std::io::Result<()> {
+    let mut tables = Tables::default();
+    let mut findings = Vec::with_capacity(report.credentials.len());
+    for c in &report.credentials {
+        let hits = kept(c, max_places);
+        for &h in &hits {
+            tables.add(h);
+        }
+        let mut f = finding_with(c, secrets, &hits, Form::Referenced);
+        if hits.len() < c.hits.len() {
+            f.locations_omitted = Some(c.hits.len() - hits.len());
+        }
+        findings.push(f);
+    }
     let doc = Doc {
         version: VERSION,
-        findings: report
-            .credentials
-            .iter()
-            .map(|c| finding(c, secrets))
-            .collect(),
+        findings,
         errors: errors(report),
         stats: stats(report),
+        remediations: remediations(report),
+        history: tables.history,
+        ref_sets: tables.ref_sets,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
 
-/// One credential as the JSON report shows it (shared with the JSON Lines report).
+/// One credential as the JSON Lines report shows it: every hit, provenance inline.
 pub(super) fn finding(c: &Credential, secrets: SecretDisplay) -> JsonFinding<'_> {
+    let hits: Vec<&Hit> = c.hits.iter().collect();
+    finding_with(c, secrets, &hits, Form::Inline)
+}
+
+/// One credential with the places `hits`, written in `form`.
+fn finding_with<'a>(
+    c: &'a Credential,
+    secrets: SecretDisplay,
+    hits: &[&'a Hit],
+    form: Form,
+) -> JsonFinding<'a> {
     let shown = secrets == SecretDisplay::Shown;
     JsonFinding {
         fingerprint: c.fingerprint.to_hex(),
@@ -384,15 +634,43 @@ pub(super) fn finding(c: &Credential, secrets: SecretDisplay) -> JsonFinding<'_>
             root: v.is_root(),
             secret_index: v.secret_index,
         }),
+        remediation: Remediation::of(c).id(),
         seen: c.seen.as_ref().map(JsonSeen::of),
-        locations: c.hits.iter().map(location).collect(),
+        locations: hits.iter().map(|h| location(h, form)).collect(),
+        locations_omitted: None,
     }
 }
 
+/// The hits a report lists: all of them, or with `--max-places N` those of the first N
+/// groups by path, in the order the human report lists groups (still there first, then by
+/// when they entered history); in the report's order of hits either way.
+fn kept(c: &Credential, max_places: Option<usize>) -> Vec<&Hit> {
+    let all: Vec<&Hit> = c.hits.iter().collect();
+    let Some(max) = max_places else {
+        return all;
+    };
+    let groups = super::human::group(&all, false);
+    if groups.len() <= max {
+        return all;
+    }
+    let kept: std::collections::HashSet<*const Hit> = groups[..max]
+        .iter()
+        .flat_map(|g| g.hits.iter().map(|&h| std::ptr::from_ref(h)))
+        .collect();
+    all.into_iter()
+        .filter(|h| kept.contains(&std::ptr::from_ref(*h)))
+        .collect()
+}
+
 /// One hit of a credential: where it is, and for history, where its bytes come from.
-fn location(hit: &Hit) -> JsonLocation<'_> {
+fn location(hit: &Hit, form: Form) -> JsonLocation<'_> {
+    let inline = form == Form::Inline;
     JsonLocation {
         path: hit.origin.path(),
+        path_bytes: hit
+            .origin
+            .path_bytes()
+            .filter(|p| std::str::from_utf8(p).is_err()),
         archive_path: hit.finding.archive_path.components(),
         line: hit.finding.location.line,
         column: hit.finding.location.column,
@@ -410,25 +688,28 @@ fn location(hit: &Hit) -> JsonLocation<'_> {
                 source: origin_kind(origin),
                 object: origin.object_id().to_string(),
                 commit: commit.map(|c| c.id.to_string()),
-                author: commit.map(author),
-                date: commit.map(date),
-                summary: commit.map(|c| c.summary.as_str()),
-                reachable: commit.is_some_and(|c| c.reachable),
-                refs: provenance.map_or(&[], |p| &p.refs),
-                at_head: provenance.and_then(|p| p.at_head),
+                author: commit.filter(|_| inline).map(|c| Some(author(c))),
+                date: commit.filter(|_| inline).map(date),
+                summary: commit.filter(|_| inline).map(|c| c.summary.as_str()),
+                reachable: inline.then(|| commit.is_some_and(|c| c.reachable)),
+                refs: inline.then(|| provenance.map_or(&[][..], |p| &p.refs)),
+                at_head: inline.then(|| provenance.and_then(|p| p.at_head)),
                 tag: match origin {
                     scanner_git::Origin::TagMessage { name, .. } => Some(name),
                     _ => None,
                 },
-                also_in: provenance
-                    .into_iter()
-                    .flat_map(|p| &p.others)
-                    .map(|h| JsonHolding {
-                        commit: h.commit.to_string(),
-                        path: String::from_utf8_lossy(&h.path),
-                        reachable: h.reachable,
-                    })
-                    .collect(),
+                also_in: inline.then(|| {
+                    provenance
+                        .into_iter()
+                        .flat_map(|p| &p.others)
+                        .map(|h| JsonHolding {
+                            commit: h.commit.to_string(),
+                            path: super::lossless(&h.path),
+                            path_bytes: not_utf8(&h.path),
+                            reachable: h.reachable,
+                        })
+                        .collect()
+                }),
             }
         }),
         web: hit.origin.web().map(|(url, kind)| JsonWeb {
@@ -457,6 +738,7 @@ pub(super) fn stats(report: &Report) -> Stats<'_> {
         files_scanned: report.files_scanned,
         bytes_scanned: report.bytes_scanned,
         files_skipped: report.skipped.len(),
+        files_ignored: report.ignored,
         skipped: report
             .skipped
             .iter()

@@ -8,13 +8,15 @@
 //! {"type":"finding", ...}                      // one line per hit, as found
 //! {"type":"summary", "version":1,
 //!  "errors":[ { "path": "...", "reason": "..." } ],
-//!  "stats":{ "files_scanned": N, "bytes_scanned": N, ..., "errors": N, "findings": N }}
+//!  "stats":{ "files_scanned": N, "bytes_scanned": N, ..., "errors": N, "findings": N },
+//!  "remediations":{ "long-term-key": "...", ... }}
 //! ```
 //!
 //! A finding line has `"type": "finding"` followed by exactly the fields of one entry of the
 //! JSON report's `findings` (see [`super::json`]: same names, same values, same redaction:
 //! `secret` and `session_token` are `null` unless `--show-secrets`). The last line is always
-//! the one summary line, with the JSON report's `version`, `errors` and `stats`; a reader can
+//! the one summary line, with the JSON report's `version`, `errors`, `stats` and
+//! `remediations` (what to do, by the id each finding line names); a reader can
 //! tell a complete report from a cut one by it. Every line is compact JSON ending in `\n`;
 //! no line holds a raw newline, since JSON escapes them in strings.
 //!
@@ -34,6 +36,10 @@ use super::json::{self, JsonError, JsonFinding, Stats};
 use super::Report;
 use crate::args::SecretDisplay;
 
+/// The format version of JSON Lines, in the summary line: 1, the layout of places the JSON
+/// report had in its version 1 (each line stands alone, so its provenance is inline).
+const VERSION: u32 = 1;
+
 #[derive(Serialize)]
 struct FindingLine<'a> {
     #[serde(rename = "type")]
@@ -49,6 +55,7 @@ struct SummaryLine<'a> {
     version: u32,
     errors: Vec<JsonError<'a>>,
     stats: Stats<'a>,
+    remediations: std::collections::BTreeMap<&'static str, String>,
 }
 
 /// Writes finding lines as findings arrive, then the summary line.
@@ -94,8 +101,12 @@ impl Stream {
             .out
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Secret lines as the grouped reports give them: `hits` holds every hit of the
+        // texts it has.
+        let mut hits = hits.to_vec();
+        super::pair_secret_lines(&mut hits);
         let mut write = || -> std::io::Result<()> {
-            for hit in hits {
+            for hit in &hits {
                 if self.accepted.contains(&hit.finding.fingerprint.to_hex()) {
                     continue;
                 }
@@ -163,9 +174,10 @@ pub fn write(out: &mut dyn Write, report: &Report, secrets: SecretDisplay) -> st
 fn write_summary(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let summary = SummaryLine {
         line_type: "summary",
-        version: json::VERSION,
+        version: VERSION,
         errors: json::errors(report),
         stats: json::stats(report),
+        remediations: json::remediations(report),
     };
     serde_json::to_writer(&mut *out, &summary)?;
     writeln!(out)

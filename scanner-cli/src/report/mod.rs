@@ -70,14 +70,15 @@ impl Origin {
 
     /// The path reports show: the file's; `-` for standard input; a web text's URL; a staged file's path
     /// under its repository; for a blob, its path in the commit that introduced it. `None`
-    /// for messages and blobs no commit holds. Lossily UTF-8.
+    /// for messages and blobs no commit holds. Bytes that are not UTF-8 are written `\xNN`
+    /// ([`lossless`]); [`path_bytes`](Self::path_bytes) has them exactly.
     pub fn path(&self) -> Option<Cow<'_, str>> {
         match self {
             Origin::File(path) => Some(Cow::Borrowed(path)),
             Origin::Stdin => Some(Cow::Borrowed("-")),
             Origin::Web { url, .. } => Some(Cow::Borrowed(url)),
             Origin::Git { repository, origin } => {
-                let path = String::from_utf8_lossy(origin.path()?);
+                let path = lossless(origin.path()?);
                 Some(match &**origin {
                     scanner_git::Origin::Staged { .. } if repository != "." => {
                         Cow::Owned(format!("{repository}/{path}"))
@@ -86,6 +87,44 @@ impl Origin {
                 })
             }
         }
+    }
+
+    /// The path as bytes, exactly (a git path need not be UTF-8): what [`path`](Self::path)
+    /// shows lossily.
+    pub fn path_bytes(&self) -> Option<Cow<'_, [u8]>> {
+        match self {
+            Origin::Git { repository, origin } => {
+                let path = origin.path()?.as_slice();
+                Some(match &**origin {
+                    scanner_git::Origin::Staged { .. } if repository != "." => {
+                        let mut p = format!("{repository}/").into_bytes();
+                        p.extend_from_slice(path);
+                        Cow::Owned(p)
+                    }
+                    _ => Cow::Borrowed(path),
+                })
+            }
+            _ => self.path().map(|p| match p {
+                Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+                Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+            }),
+        }
+    }
+
+    /// Whether the place is there now: a file (or standard input, a staged file, a web
+    /// text), or a blob HEAD's tree still holds.
+    pub fn is_present(&self) -> bool {
+        match self.history() {
+            None => true,
+            Some(scanner_git::Origin::Blob { provenance, .. }) => provenance.at_head == Some(true),
+            Some(_) => false,
+        }
+    }
+
+    /// When the bytes entered history: the date of the introducing commit (or of the
+    /// commit whose message it is).
+    pub fn entered(&self) -> Option<scanner_git::CommitTime> {
+        self.history().and_then(commit_of).and_then(|c| c.date)
     }
 
     /// A web page's text: its URL and what it is.
@@ -215,7 +254,7 @@ impl Hit {
 /// What a scan found, ready to print.
 #[derive(Debug)]
 pub struct Report {
-    /// Most severe first; ties by first location, then fingerprint.
+    /// Most dangerous first (see [`Report::sort`]).
     pub credentials: Vec<Credential>,
     pub errors: Vec<InputError>,
     pub skipped: Vec<Skipped>,
@@ -231,6 +270,60 @@ pub struct Report {
     /// Why the scan did not finish (`interrupted by SIGINT`): the report covers only what
     /// was scanned before.
     pub incomplete: Option<String>,
+    /// How long the run took, for the summary (set just before printing).
+    pub elapsed: Option<std::time::Duration>,
+    /// Work-tree files git ignores, not read.
+    pub ignored: u64,
+    /// What scans of changes read (staged, ranges, pushes).
+    pub changes: Option<crate::scan::Changes>,
+}
+
+impl Credential {
+    /// Whether the credential is still there: at HEAD of a repository, or in a file.
+    pub fn is_present(&self) -> bool {
+        self.hits.iter().any(|h| h.origin.is_present())
+    }
+
+    /// When the credential first entered a history (Unix seconds), if it did.
+    pub fn first_entered(&self) -> Option<i64> {
+        self.hits
+            .iter()
+            .filter_map(|h| h.origin.entered())
+            .map(|t| t.seconds())
+            .min()
+    }
+}
+
+/// Keeps a hit's secret line only where that secret is the hit's own pair's: repeated
+/// mentions of a paired key ID elsewhere in the same bytes carry the line of the first
+/// pair's secret, which is not next to them. Of the hits of one credential in one text
+/// sharing a secret line, the one nearest to it keeps it (the pair); the others lose it.
+/// Works on any slice holding every hit of each text it has (a file's, a blob's), so that
+/// the streamed and the grouped reports agree.
+pub fn pair_secret_lines(hits: &mut [Hit]) {
+    type Text<'a> = (Option<&'a str>, Option<ObjectId>, Option<Cow<'a, str>>);
+    let mut nearest: BTreeMap<(Fingerprint, Text<'_>, &ArchivePath, usize), (usize, usize)> =
+        BTreeMap::new();
+    for (i, h) in hits.iter().enumerate() {
+        let Some(sl) = h.secret_line() else { continue };
+        let text: Text<'_> = (
+            h.origin.repository(),
+            h.origin.history().map(scanner_git::Origin::object_id),
+            h.origin.path(),
+        );
+        let d = sl.abs_diff(h.finding.location.line);
+        let key = (h.finding.fingerprint, text, &h.finding.archive_path, sl);
+        let e = nearest.entry(key).or_insert((d, i));
+        if d < e.0 {
+            *e = (d, i);
+        }
+    }
+    let keep: std::collections::BTreeSet<usize> = nearest.into_values().map(|(_, i)| i).collect();
+    for (i, h) in hits.iter_mut().enumerate() {
+        if h.secret_line().is_some() && !keep.contains(&i) {
+            h.finding.secret_location = None;
+        }
+    }
 }
 
 impl Report {
@@ -296,6 +389,7 @@ impl Report {
             .map(|mut c| {
                 c.hits.sort_by(Hit::order);
                 c.hits.dedup_by(|a, b| a.is_same(b));
+                pair_secret_lines(&mut c.hits);
                 c
             })
             .collect();
@@ -310,16 +404,26 @@ impl Report {
             remote: outcome.remote,
             config: None,
             incomplete: outcome.incomplete,
+            elapsed: None,
+            ignored: outcome.ignored,
+            changes: outcome.changes,
         };
         report.sort();
         report
     }
 
-    /// Most severe first; ties by first location, then fingerprint.
+    /// Most dangerous first: by severity; within a severity, those still there (at HEAD,
+    /// in a file) before those only in history, then by when they first entered a history
+    /// (earliest first; none last); ties by first location, then fingerprint.
     pub fn sort(&mut self) {
         self.credentials.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
+                .then_with(|| b.is_present().cmp(&a.is_present()))
+                .then_with(|| match (a.first_entered(), b.first_entered()) {
+                    (Some(x), Some(y)) => x.cmp(&y),
+                    (x, y) => y.is_some().cmp(&x.is_some()),
+                })
                 .then_with(|| match (a.hits.first(), b.hits.first()) {
                     (Some(x), Some(y)) => x.order(y),
                     (x, y) => x.is_some().cmp(&y.is_some()),
@@ -330,21 +434,102 @@ impl Report {
 }
 
 /// A place as people read it: the path, then each archive entry after a `!`
-/// (`release.zip!config/prod.env`). Control characters in entry names (an archive can
-/// hold any) are escaped.
+/// (`release.zip!config/prod.env`). Control characters in the path and in entry names (an
+/// archive can hold any) are escaped ([`esc`]).
 pub fn place(path: &str, archive_path: &ArchivePath) -> String {
-    let mut s = path.to_string();
+    let mut s = esc(path).into_owned();
     for name in archive_path.components() {
         s.push('!');
-        for c in name.chars() {
-            if c.is_control() {
-                s.extend(c.escape_default());
-            } else {
-                s.push(c);
-            }
-        }
+        s += &esc(name);
     }
     s
+}
+
+/// Text from the scanned data (a path, a commit summary, an author) made safe to print on
+/// a terminal: control characters (newlines, escape sequences, C1 controls) and the
+/// invisible characters that reorder or hide text (bidirectional overrides, zero-width
+/// characters) become escapes (`\n`, `\x1b`, `\u{202e}`), so that a hostile repository
+/// can neither forge report lines nor hide them. Everything else is shown as it is.
+pub fn esc(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push_escaped(&mut out, c);
+    }
+    Cow::Owned(out)
+}
+
+/// Bytes that should be UTF-8 (paths) as text, losing nothing: bytes that are not UTF-8
+/// become `\xNN` instead of U+FFFD, so that two different paths never read the same.
+pub fn lossless(bytes: &[u8]) -> Cow<'_, str> {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out += &format!("\\x{b:02x}");
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`esc`] for bytes that need not be UTF-8 (git paths): bytes that are not UTF-8 are shown
+/// as `\xNN`, never replaced, so that two different paths never look the same.
+pub fn esc_bytes(bytes: &[u8]) -> Cow<'_, str> {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return esc(s);
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        chunk
+            .valid()
+            .chars()
+            .for_each(|c| push_escaped(&mut out, c));
+        for b in chunk.invalid() {
+            out += &format!("\\x{b:02x}");
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if needs_escape(c) && u32::from(c) < 0x100 => {
+            out.push_str(&format!("\\x{:02x}", u32::from(c)));
+        }
+        c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+        c => out.push(c),
+    }
+}
+
+/// A count as people read it: `8,788`.
+pub fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// `n` and the noun, in the singular or plural: `1 commit`, `2 commits`.
+pub fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
 }
 
 /// How an archive skip is told: where, and why.

@@ -26,6 +26,8 @@
 //!         "region": { "startLine": 2, "startColumn": 21 } } } ],
 //!       "partialFingerprints": { "leakscan/v1": "<64 hex>" },  // the credential's fingerprint
 //!       "properties": { "severity": "high", "security-severity": "8.0", "kind": "...",
+//!         "remediation": "root-key" | "long-term-key" | "temporary-key" | "secret-key"
+//!                      | "key-id" | "canary",   // which text of the rule's help applies
 //!         "key_id": ..., "account_id": ..., "secret_redacted": ..., "encoding": "plain",
 //!         // inside an archive: the entry, outermost first, and the place in it (the
 //!         // location is then the archive file, without a region):
@@ -41,7 +43,8 @@
 //! }
 //! ```
 //!
-//! Rules carry the remediation in `help` (text and Markdown) and GitHub's
+//! Rules carry the remediation in `help` (text and Markdown: the texts of
+//! `report/remediation.rs`, the same the human and JSON reports print) and GitHub's
 //! `properties.security-severity` (critical 9.5, high 8.0, medium 5.5, low 3.0, info 1.0); a
 //! credential found in the AWS console's root key download gets the dedicated
 //! `aws-root-key-pair` rule. Each result also carries its own credential's severity in
@@ -209,6 +212,8 @@ struct ResultProperties<'a> {
     #[serde(rename = "security-severity")]
     security_severity: &'static str,
     kind: &'static str,
+    /// Which of the rule's remediation texts applies (`remediation::Remediation::id`).
+    remediation: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     key_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -268,21 +273,28 @@ const RULES: [RuleKind; 4] = [
 
 impl RuleKind {
     fn of(c: &Credential) -> RuleKind {
-        match Remediation::of(c) {
-            Remediation::RootKeyPair => RuleKind::RootKeyPair,
-            Remediation::KeyPair => RuleKind::KeyPair,
-            Remediation::SecretKey => RuleKind::SecretKey,
-            Remediation::KeyId => RuleKind::KeyId,
+        if c.is_root_key() {
+            return RuleKind::RootKeyPair;
+        }
+        match c.kind {
+            Kind::KeyId => RuleKind::KeyId,
+            Kind::SecretKey => RuleKind::SecretKey,
+            _ => RuleKind::KeyPair,
         }
     }
 
-    /// What to do about a finding of this rule.
-    fn remediation(self) -> Remediation {
+    /// What to do about findings of this rule: the texts of `remediation`, the usual one
+    /// first (a result's own is in its `properties.remediation`).
+    fn remediations(self) -> &'static [Remediation] {
         match self {
-            RuleKind::RootKeyPair => Remediation::RootKeyPair,
-            RuleKind::KeyPair => Remediation::KeyPair,
-            RuleKind::SecretKey => Remediation::SecretKey,
-            RuleKind::KeyId => Remediation::KeyId,
+            RuleKind::RootKeyPair => &[Remediation::RootKey],
+            RuleKind::KeyPair => &[
+                Remediation::LongTermKey,
+                Remediation::TemporaryKey,
+                Remediation::Canary,
+            ],
+            RuleKind::SecretKey => &[Remediation::SecretKey],
+            RuleKind::KeyId => &[Remediation::KeyId, Remediation::Canary],
         }
     }
 
@@ -343,7 +355,12 @@ impl RuleKind {
                  names an account and a key whose secret may have leaked elsewhere.",
             ),
         };
-        let body = self.remediation().text();
+        let body = self
+            .remediations()
+            .iter()
+            .map(|r| r.text())
+            .collect::<Vec<_>>()
+            .join("\n");
         Rule {
             id: self.id(),
             name,
@@ -491,6 +508,7 @@ fn result<'a>(c: &'a Credential, rule: RuleKind, hit: &'a Hit) -> SarifResult<'a
             severity: c.severity.as_str(),
             security_severity: security_severity(c.severity),
             kind: c.kind.as_str(),
+            remediation: Remediation::of(c).id(),
             key_id: c.key_id.as_ref().map(|k| k.as_str()),
             account_id: c.facts.account_id.map(|a| a.to_string()),
             secret_redacted: c.secret_redacted.clone(),
