@@ -311,7 +311,7 @@ pub(crate) fn read_pack(
             return false;
         }
     };
-    let checked = verify::check(&pack.map, &idx, hash);
+    let checked = verify::check(&pack.map, &idx, hash, &|| release_pages(&pack.map));
     // The check touched every page of the pack: let go of them before the traversal
     // touches them again (from the page cache), or peak memory would count the pack twice.
     release_pages(&pack.map);
@@ -868,7 +868,7 @@ fn file_name(path: &Path) -> String {
 }
 
 /// Objects between two releases of a pack's mapped pages.
-const RELEASE_EVERY: u64 = 32 * 1024;
+const RELEASE_EVERY: u64 = 8 * 1024;
 
 /// A pack mapping that the traversal reads and this module can advise.
 struct SharedMap(std::sync::Arc<memmap2::Mmap>);

@@ -112,9 +112,19 @@ impl Checked {
 
 /// Entries checked per task of the parallel check.
 const CHUNK: usize = 4096;
+/// Chunks of entries between two calls of `check`'s `release`.
+const RELEASE_CHUNKS: usize = 2;
 
 /// Checks `pack_data` (a pack's bytes) against its index `idx`.
-pub(crate) fn check(pack_data: &[u8], idx: &Idx<'_>, hash: gix::hash::Kind) -> Checked {
+/// `release` is called after every few chunks of entries: the check touches every page of
+/// the pack once, and the caller may let go of them as it goes (peak memory would
+/// otherwise count the whole pack).
+pub(crate) fn check(
+    pack_data: &[u8],
+    idx: &Idx<'_>,
+    hash: gix::hash::Kind,
+    release: &(dyn Fn() + Sync),
+) -> Checked {
     use rayon::prelude::*;
     let hl = hash.len_in_bytes();
     let len = pack_data.len() as u64;
@@ -140,6 +150,9 @@ pub(crate) fn check(pack_data: &[u8], idx: &Idx<'_>, hash: gix::hash::Kind) -> C
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(c, chunk)| {
+            if c % RELEASE_CHUNKS == RELEASE_CHUNKS - 1 {
+                release();
+            }
             let mut largest = 0u64;
             let mut damaged = Vec::new();
             for (j, &(offset, i)) in chunk.iter().enumerate() {
