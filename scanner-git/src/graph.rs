@@ -3,14 +3,17 @@
 //! its entries. It answers, without reading any object again, which trees lead to a
 //! matched blob, and which referenced objects the database lacks.
 //!
-//! Memory: about 30 bytes per distinct referenced id and 4 bytes per tree entry.
+//! Memory: about 30 bytes per distinct referenced id (the id's own bytes, its index and a
+//! hash table slot: not a map of `ObjectId`s, which are 33 bytes each with SHA-256 support
+//! and would take twice that) and 4 bytes per tree entry.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
+use gix::hashtable::hash_table::HashTable;
 use gix::ObjectId;
 
-use gix::hashtable::{HashMap as IdMap, HashSet};
+use gix::hashtable::HashSet;
 
 use crate::sync::lock;
 
@@ -21,6 +24,59 @@ const SUBTREE: u32 = 1 << 31;
 /// Entries live in fixed-size chunks: one growing vector would, while doubling, briefly
 /// need three times its final size (tens of millions of entries in large histories).
 const CHUNK: usize = 1 << 20;
+
+/// The ids of one shard, each with its index: their bytes end to end, their indices, and a
+/// table of positions hashed by the ids' bytes (ids are uniformly random: a few of their
+/// bytes are a good hash).
+#[derive(Debug, Default)]
+struct IdShard {
+    bytes: Vec<u8>,
+    index: Vec<u32>,
+    table: HashTable<u32>,
+}
+
+impl IdShard {
+    fn id_at(&self, pos: u32, len: usize) -> &[u8] {
+        let at = pos as usize * len;
+        &self.bytes[at..at + len]
+    }
+
+    fn get(&self, id: &[u8]) -> Option<u32> {
+        let len = id.len();
+        self.table
+            .find(id_hash(id), |&p| self.id_at(p, len) == id)
+            .map(|&p| self.index[p as usize])
+    }
+
+    fn insert(&mut self, id: &[u8], i: u32) {
+        let len = id.len();
+        let pos = self.index.len() as u32;
+        self.bytes.extend_from_slice(id);
+        self.index.push(i);
+        let (bytes, table) = (&self.bytes, &mut self.table);
+        table.insert_unique(id_hash(id), pos, |&p| {
+            let at = p as usize * len;
+            id_hash(&bytes[at..at + len])
+        });
+    }
+
+    fn iter(&self, len: usize) -> impl Iterator<Item = (&[u8], u32)> + '_ {
+        self.bytes.chunks_exact(len).zip(self.index.iter().copied())
+    }
+}
+
+/// An id's hash: eight of its bytes past the one that picks its shard.
+fn id_hash(id: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = id.len().saturating_sub(1).min(8);
+    b[..n].copy_from_slice(&id[1..1 + n]);
+    u64::from_le_bytes(b)
+}
+
+/// The shard of an id.
+fn shard_of(id: &[u8]) -> usize {
+    usize::from(id.first().copied().unwrap_or(0)) % SHARDS
+}
 
 #[derive(Debug, Default)]
 struct Store {
@@ -33,7 +89,7 @@ struct Store {
 #[derive(Debug)]
 pub(crate) struct GraphBuilder {
     hash: gix::hash::Kind,
-    ids: Vec<Mutex<IdMap<ObjectId, u32>>>,
+    ids: Vec<Mutex<IdShard>>,
     next: AtomicU32,
     store: Mutex<Store>,
 }
@@ -43,19 +99,22 @@ impl GraphBuilder {
     pub(crate) fn new(hash: gix::hash::Kind) -> Self {
         GraphBuilder {
             hash,
-            ids: (0..SHARDS).map(|_| Mutex::new(IdMap::default())).collect(),
+            ids: (0..SHARDS)
+                .map(|_| Mutex::new(IdShard::default()))
+                .collect(),
             next: AtomicU32::new(0),
             store: Mutex::new(Store::default()),
         }
     }
 
     pub(crate) fn intern(&self, id: &gix::oid) -> u32 {
-        let mut shard = lock(&self.ids[usize::from(id.as_bytes()[0]) % SHARDS]);
-        if let Some(&i) = shard.get(id) {
+        let bytes = id.as_bytes();
+        let mut shard = lock(&self.ids[shard_of(bytes)]);
+        if let Some(i) = shard.get(bytes) {
             return i;
         }
         let i = self.next.fetch_add(1, Ordering::Relaxed);
-        shard.insert(id.to_owned(), i);
+        shard.insert(bytes, i);
         i
     }
 
@@ -98,13 +157,9 @@ impl GraphBuilder {
         for (me, chunk, start, len) in store.nodes {
             ranges[me as usize] = (chunk, start, len);
         }
-        let ids: IdMap<ObjectId, u32> = self
-            .ids
-            .into_iter()
-            .flat_map(crate::sync::into_inner)
-            .collect();
         Graph {
-            ids,
+            id_len: self.hash.len_in_bytes(),
+            ids: self.ids.into_iter().map(crate::sync::into_inner).collect(),
             ranges,
             chunks: store.chunks,
         }
@@ -114,7 +169,9 @@ impl GraphBuilder {
 /// The finished graph.
 #[derive(Debug)]
 pub(crate) struct Graph {
-    ids: IdMap<ObjectId, u32>,
+    /// The length of the repository's ids.
+    id_len: usize,
+    ids: Vec<IdShard>,
     /// Per index: where its entries are (chunk, start, length), or length `u32::MAX` if it
     /// is no tree in the database.
     ranges: Vec<(u32, u32, u32)>,
@@ -123,7 +180,17 @@ pub(crate) struct Graph {
 
 impl Graph {
     pub(crate) fn index(&self, id: &gix::oid) -> Option<u32> {
-        self.ids.get(id).copied()
+        let bytes = id.as_bytes();
+        self.ids[shard_of(bytes)].get(bytes)
+    }
+
+    /// Every id with its index.
+    fn ids(&self) -> impl Iterator<Item = (ObjectId, u32)> + '_ {
+        let len = self.id_len;
+        self.ids.iter().flat_map(move |s| {
+            s.iter(len)
+                .map(|(id, i)| (ObjectId::from_bytes_or_panic(id), i))
+        })
     }
 
     fn is_tree(&self, i: u32) -> bool {
@@ -138,10 +205,9 @@ impl Graph {
     /// Referenced ids that are neither a tree of the database nor satisfy `present`.
     pub(crate) fn missing(&self, present: impl Fn(&gix::oid) -> bool) -> Vec<ObjectId> {
         let mut out: Vec<ObjectId> = self
-            .ids
-            .iter()
-            .filter(|(id, &i)| !self.is_tree(i) && !present(id))
-            .map(|(id, _)| *id)
+            .ids()
+            .filter(|(id, i)| !self.is_tree(*i) && !present(id))
+            .map(|(id, _)| id)
             .collect();
         out.sort();
         out
@@ -209,9 +275,8 @@ impl Leads {
     /// The trees of the graph that lead to a matched blob.
     pub(crate) fn trees<'a>(&'a self, graph: &'a Graph) -> impl Iterator<Item = ObjectId> + 'a {
         graph
-            .ids
-            .iter()
-            .filter(|(_, &i)| graph.is_tree(i) && self.state[i as usize] == 2)
-            .map(|(id, _)| *id)
+            .ids()
+            .filter(|(_, i)| graph.is_tree(*i) && self.state[*i as usize] == 2)
+            .map(|(id, _)| id)
     }
 }
