@@ -447,21 +447,7 @@ impl HistoryScanner {
                 damage: None,
             }));
         }
-        for p in &partial {
-            let (id, provenance) = match &p.id {
-                Some(id) => (*id, origins.provenance(id)),
-                None => (repo.object_hash().null(), crate::Provenance::default()),
-            };
-            let origin = Origin::Blob {
-                id: ObjectId::from_gix(id),
-                provenance,
-            };
-            findings.extend(p.findings.iter().map(|f| HistoryFinding {
-                finding: f.clone(),
-                origin: origin.clone(),
-                damage: Some(p.damage.clone()),
-            }));
-        }
+        origins.partial(&partial, repo.object_hash(), &mut findings);
         let mut message_ids: Vec<&gix::ObjectId> = messages.keys().collect();
         message_ids.sort();
         for id in message_ids {

@@ -327,21 +327,7 @@ impl HistoryScanner {
                 damage: None,
             }));
         }
-        for p in &partial {
-            let (id, provenance) = match &p.id {
-                Some(id) => (*id, origins.provenance(id)),
-                None => (hash.null(), Provenance::default()),
-            };
-            let origin = Origin::Blob {
-                id: ObjectId::from_gix(id),
-                provenance,
-            };
-            findings.extend(p.findings.iter().map(|f| HistoryFinding {
-                finding: f.clone(),
-                origin: origin.clone(),
-                damage: Some(p.damage.clone()),
-            }));
-        }
+        origins.partial(&partial, hash, &mut findings);
         let mut message_ids: Vec<&gix::ObjectId> = messages.keys().collect();
         message_ids.sort();
         for id in message_ids {
@@ -438,6 +424,31 @@ pub(crate) struct Origins<'a> {
 }
 
 impl Origins<'_> {
+    /// The findings of blobs read in part (damaged), marked with their damage; a damaged
+    /// object whose id is not known shows the null id.
+    pub(crate) fn partial(
+        &mut self,
+        partial: &[crate::pass::PartialMatch],
+        hash: gix::hash::Kind,
+        out: &mut Vec<HistoryFinding>,
+    ) {
+        for p in partial {
+            let (id, provenance) = match &p.id {
+                Some(id) => (*id, self.provenance(id)),
+                None => (hash.null(), Provenance::default()),
+            };
+            let origin = Origin::Blob {
+                id: ObjectId::from_gix(id),
+                provenance,
+            };
+            out.extend(p.findings.iter().map(|f| HistoryFinding {
+                finding: f.clone(),
+                origin: origin.clone(),
+                damage: Some(p.damage.clone()),
+            }));
+        }
+    }
+
     pub(crate) fn commit(&mut self, id: &gix::oid) -> CommitInfo {
         let (repo, reachable) = (self.repo, &self.provenances.reachable);
         self.commits

@@ -48,16 +48,21 @@ fn wait_within(mut child: Child, limit: Duration, what: &str) -> Run {
     }
 }
 
-/// Runs leakscan in `dir` with no standard input, failing if it takes more than 60 s.
-fn run_within(args: &[&str], dir: &Path) -> Run {
-    let child = leakscan()
+/// Starts `leakscan ARGS` in `dir`, standard input empty, its output captured.
+fn spawn_in(dir: &Path, args: &[&str]) -> Child {
+    leakscan()
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs leakscan in `dir` with no standard input, failing if it takes more than 60 s.
+fn run_within(args: &[&str], dir: &Path) -> Run {
+    let child = spawn_in(dir, args);
     wait_within(
         child,
         Duration::from_secs(60),
@@ -628,8 +633,9 @@ fn issue12_7_sigterm_writes_the_partial_report_in_place_of_the_old_one() {
     slow_corpus(&d.join("corpus"), 60, 400 << 10);
     std::fs::create_dir(d.join("out")).unwrap();
     std::fs::write(d.join("out/r.jsonl"), "the previous report\n").unwrap();
-    let child = leakscan()
-        .args([
+    let child = spawn_in(
+        d,
+        &[
             "scan",
             "corpus",
             "--threads",
@@ -638,13 +644,8 @@ fn issue12_7_sigterm_writes_the_partial_report_in_place_of_the_old_one() {
             "jsonl",
             "-o",
             "out/r.jsonl",
-        ])
-        .current_dir(d)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    );
     // Lines reach the temporary report as files are scanned.
     let started = Instant::now();
     loop {
@@ -685,14 +686,7 @@ fn issue12_7_sigterm_writes_the_partial_report_in_place_of_the_old_one() {
     );
 
     // Human: the first line says so.
-    let child = leakscan()
-        .args(["scan", "corpus", "--threads", "1", "-o", "out/r.txt"])
-        .current_dir(d)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_in(d, &["scan", "corpus", "--threads", "1", "-o", "out/r.txt"]);
     std::thread::sleep(Duration::from_millis(500));
     kill(&child, "-TERM");
     let r = wait_within(child, Duration::from_secs(60), "leakscan after SIGTERM");
@@ -712,8 +706,9 @@ fn issue12_7_a_second_signal_ends_the_run_at_once() {
     let d = dir.path();
     // One large file: the first signal waits for its scan to end, the second does not.
     slow_corpus(&d.join("corpus"), 1, 48 << 20);
-    let child = leakscan()
-        .args([
+    let child = spawn_in(
+        d,
+        &[
             "scan",
             "corpus",
             "--threads",
@@ -722,13 +717,8 @@ fn issue12_7_a_second_signal_ends_the_run_at_once() {
             "jsonl",
             "-o",
             "r.jsonl",
-        ])
-        .current_dir(d)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    );
     let started = Instant::now();
     while partial_files(d).is_empty() {
         assert!(
@@ -917,21 +907,17 @@ fn issue12_7_an_interrupted_scan_writes_no_baseline() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     slow_corpus(&d.join("corpus"), 60, 400 << 10);
-    let child = leakscan()
-        .args([
+    let child = spawn_in(
+        d,
+        &[
             "scan",
             "corpus",
             "--threads",
             "1",
             "--write-baseline",
             "baseline.json",
-        ])
-        .current_dir(d)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    );
     std::thread::sleep(Duration::from_millis(500));
     kill(&child, "-INT");
     let r = wait_within(child, Duration::from_secs(60), "leakscan --write-baseline");
