@@ -504,8 +504,13 @@ impl Scanner {
             };
             let inner_anchors = self.anchors(&decoded);
             let deeper = token.nested && level == Level::Outer;
-            let worth = !inner_anchors.key_ids.is_empty()
-                || (deeper && (prefilter == Prefilter::Off || !inner_anchors.base64.is_empty()));
+            // Decoded one level further only with a sign of base64 inside, whether the
+            // prefilter looks for it or the reference does (the same rule either way).
+            let inner_sign = match prefilter {
+                Prefilter::On => !inner_anchors.base64.is_empty(),
+                Prefilter::Off => reference::has_base64_sign(&decoded),
+            };
+            let worth = !inner_anchors.key_ids.is_empty() || (deeper && inner_sign);
             if !worth {
                 continue;
             }

@@ -108,3 +108,24 @@ proptest! {
         prop_assert_eq!(on.scan(&text), off.scan(&text));
     }
 }
+
+/// Found by fuzzing: a base64 token with a sign of an encoded key ID (`QUtJQ`) whose
+/// decoded text holds no key ID after all (`AKIB...`) but a named secret was decoded and
+/// scanned one level further without the prefilter and left alone with it. Both now apply
+/// the same rule: one level further only with a sign of base64 inside.
+#[test]
+fn a_base64_token_with_a_broken_key_id_sign_is_read_alike_with_and_without_the_prefilter() {
+    let body = &harness::key_id(&["AK", "IA"].concat(), "broken-sign", None)[4..];
+    let text = format!(
+        "[default]\naws_access_key_id = AKIB{body}\naws_secret_access_key = {}\n",
+        harness::secret("broken-sign")
+    );
+    let token = harness::base64(text.as_bytes());
+    assert!(
+        token.contains("QUtJQ"),
+        "the token carries the sign: {token}"
+    );
+    let on = Scanner::builder().build();
+    let off = Scanner::builder().prefilter(Prefilter::Off).build();
+    assert_eq!(on.scan(token.as_bytes()), off.scan(token.as_bytes()));
+}

@@ -13,6 +13,12 @@ use crate::rules::{self, KEY_ID_PREFIXES, SECRET_WORDS};
 /// (JWT headers, escapes, quoted-printable parts), found by looking at every position. The
 /// UTF-16 and base64 anchors are not needed: the exhaustive path decodes every region and
 /// token instead.
+/// Whether `text` holds a sign of base64 inside it (what the prefilter's base64 anchors
+/// find), looked for without the prefilter.
+pub(crate) fn has_base64_sign(text: &[u8]) -> bool {
+    literals_of(Anchor::Base64).any(|l| memchr::memmem::find(text, l).is_some())
+}
+
 pub(crate) fn anchors(text: &[u8]) -> Anchors {
     let mut a = Anchors::default();
     let signs = |kind| literals_of(kind).collect::<Vec<_>>();
