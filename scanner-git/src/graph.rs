@@ -3,9 +3,9 @@
 //! its entries. It answers, without reading any object again, which trees lead to a
 //! matched blob, and which referenced objects the database lacks.
 //!
-//! Memory: about 30 bytes per distinct referenced id (the id's own bytes, its index and a
-//! hash table slot: not a map of `ObjectId`s, which are 33 bytes each with SHA-256 support
-//! and would take twice that) and 4 bytes per tree entry.
+//! Memory: about 35 bytes per distinct referenced id of a SHA-1 repository (its 20 bytes and
+//! its index, inline in a hash table: not a map of gix's `ObjectId`s, 33 bytes each with
+//! SHA-256 support, which took about 60) and 4 bytes per tree entry.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
@@ -25,43 +25,56 @@ const SUBTREE: u32 = 1 << 31;
 /// need three times its final size (tens of millions of entries in large histories).
 const CHUNK: usize = 1 << 20;
 
-/// The ids of one shard, each with its index: their bytes end to end, their indices, and a
-/// table of positions hashed by the ids' bytes (ids are uniformly random: a few of their
-/// bytes are a good hash).
-#[derive(Debug, Default)]
-struct IdShard {
-    bytes: Vec<u8>,
-    index: Vec<u32>,
-    table: HashTable<u32>,
+/// The ids of one shard, each with its index, kept inline in a hash table keyed by their
+/// bytes (SHA-1 ids take 20 bytes, not the 33 of gix's `ObjectId`, which holds either hash).
+/// Ids are uniformly random: a few of their bytes are a good hash.
+#[derive(Debug)]
+enum IdShard {
+    Sha1(HashTable<([u8; 20], u32)>),
+    Sha256(HashTable<([u8; 32], u32)>),
+}
+
+fn get_in<const N: usize>(table: &HashTable<([u8; N], u32)>, id: &[u8]) -> Option<u32> {
+    table
+        .find(id_hash(id), |(k, _)| &k[..] == id)
+        .map(|&(_, i)| i)
+}
+
+fn insert_in<const N: usize>(table: &mut HashTable<([u8; N], u32)>, id: &[u8], i: u32) {
+    // Every id of a repository has its hash's length.
+    if let Ok(key) = <[u8; N]>::try_from(id) {
+        table.insert_unique(id_hash(id), (key, i), |(k, _)| id_hash(k));
+    }
 }
 
 impl IdShard {
-    fn id_at(&self, pos: u32, len: usize) -> &[u8] {
-        let at = pos as usize * len;
-        &self.bytes[at..at + len]
+    fn new(hash: gix::hash::Kind) -> IdShard {
+        if hash.len_in_bytes() == 20 {
+            IdShard::Sha1(HashTable::new())
+        } else {
+            IdShard::Sha256(HashTable::new())
+        }
     }
 
     fn get(&self, id: &[u8]) -> Option<u32> {
-        let len = id.len();
-        self.table
-            .find(id_hash(id), |&p| self.id_at(p, len) == id)
-            .map(|&p| self.index[p as usize])
+        match self {
+            IdShard::Sha1(t) => get_in(t, id),
+            IdShard::Sha256(t) => get_in(t, id),
+        }
     }
 
     fn insert(&mut self, id: &[u8], i: u32) {
-        let len = id.len();
-        let pos = self.index.len() as u32;
-        self.bytes.extend_from_slice(id);
-        self.index.push(i);
-        let (bytes, table) = (&self.bytes, &mut self.table);
-        table.insert_unique(id_hash(id), pos, |&p| {
-            let at = p as usize * len;
-            id_hash(&bytes[at..at + len])
-        });
+        match self {
+            IdShard::Sha1(t) => insert_in(t, id, i),
+            IdShard::Sha256(t) => insert_in(t, id, i),
+        }
     }
 
-    fn iter(&self, len: usize) -> impl Iterator<Item = (&[u8], u32)> + '_ {
-        self.bytes.chunks_exact(len).zip(self.index.iter().copied())
+    fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], u32)> + '_> {
+        match self {
+            IdShard::Sha1(t) => Box::new(t.iter().map(|(k, i)| (&k[..], *i))),
+            IdShard::Sha256(t) => Box::new(t.iter().map(|(k, i)| (&k[..], *i))),
+        }
     }
 }
 
@@ -100,7 +113,7 @@ impl GraphBuilder {
         GraphBuilder {
             hash,
             ids: (0..SHARDS)
-                .map(|_| Mutex::new(IdShard::default()))
+                .map(|_| Mutex::new(IdShard::new(hash)))
                 .collect(),
             next: AtomicU32::new(0),
             store: Mutex::new(Store::default()),
@@ -158,7 +171,6 @@ impl GraphBuilder {
             ranges[me as usize] = (chunk, start, len);
         }
         Graph {
-            id_len: self.hash.len_in_bytes(),
             ids: self.ids.into_iter().map(crate::sync::into_inner).collect(),
             ranges,
             chunks: store.chunks,
@@ -169,8 +181,6 @@ impl GraphBuilder {
 /// The finished graph.
 #[derive(Debug)]
 pub(crate) struct Graph {
-    /// The length of the repository's ids.
-    id_len: usize,
     ids: Vec<IdShard>,
     /// Per index: where its entries are (chunk, start, length), or length `u32::MAX` if it
     /// is no tree in the database.
@@ -186,9 +196,8 @@ impl Graph {
 
     /// Every id with its index.
     fn ids(&self) -> impl Iterator<Item = (ObjectId, u32)> + '_ {
-        let len = self.id_len;
-        self.ids.iter().flat_map(move |s| {
-            s.iter(len)
+        self.ids.iter().flat_map(|s| {
+            s.iter()
                 .map(|(id, i)| (ObjectId::from_bytes_or_panic(id), i))
         })
     }
