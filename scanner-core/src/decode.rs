@@ -249,12 +249,30 @@ pub(crate) fn utf16_region(text: &[u8], at: usize) -> Utf16Region {
     while end > at + 2 && unit(text, end - 2) == Unit::Other {
         end -= 2;
     }
+    // The bounds came from units read in either byte order; the characters are read in
+    // one, the one most of them have (a unit whose NUL partner sits on the other side is
+    // no character of this text: `K\0I\xE9A\0` holds no `KIA`).
+    let strict = |p: usize, partner_after: bool| match unit(text, p) {
+        Unit::Ascii(c) => {
+            let partner = if partner_after {
+                text.get(p + 1)
+            } else {
+                p.checked_sub(1).map(|q| &text[q])
+            };
+            (partner == Some(&0)).then_some(c)
+        }
+        _ => None,
+    };
+    let count = |after: bool| {
+        (start..end)
+            .step_by(2)
+            .filter(|&p| strict(p, after).is_some())
+            .count()
+    };
+    let partner_after = count(true) >= count(false);
     let narrow = (start..end)
         .step_by(2)
-        .map(|p| match unit(text, p) {
-            Unit::Ascii(c) => c,
-            _ => 0xFF,
-        })
+        .map(|p| strict(p, partner_after).unwrap_or(0xFF))
         .collect();
     // Text that starts at an even offset (a file, a 2-aligned resource) has its character
     // bytes at even offsets when little-endian.

@@ -129,3 +129,21 @@ fn a_base64_token_with_a_broken_key_id_sign_is_read_alike_with_and_without_the_p
     let off = Scanner::builder().prefilter(Prefilter::Off).build();
     assert_eq!(on.scan(token.as_bytes()), off.scan(token.as_bytes()));
 }
+
+/// Found by fuzzing: UTF-16 text with a corrupt code unit (`K\0I\xE9A\0`). Read unit by
+/// unit in either byte order, `I` (its NUL before it) and `A` (its NUL after it) joined into
+/// a key ID that the text does not hold, and that only the exhaustive reader, not the
+/// prefilter, went looking for. Each region is now read in one byte order.
+#[test]
+fn a_corrupt_utf16_unit_joins_no_key_id_with_or_without_the_prefilter() {
+    let key = harness::key_id(&["AK", "IA"].concat(), "utf16-unit", None);
+    let text = format!("aws_access_key_id = {key}\n");
+    let mut bytes: Vec<u8> = text.bytes().flat_map(|b| [b, 0]).collect();
+    let i = text.find(&key).expect("the key is in the text") + 2;
+    assert_eq!(bytes[2 * i], b'I');
+    bytes[2 * i + 1] = 0xE9;
+    let on = Scanner::builder().build();
+    let off = Scanner::builder().prefilter(Prefilter::Off).build();
+    assert_eq!(on.scan(&bytes), off.scan(&bytes));
+    assert_eq!(off.scan(&bytes), Vec::new(), "no key ID is in the text");
+}
