@@ -22,8 +22,7 @@ use crate::repo::{self, Refs};
 use crate::scanner::{report_missing, Origins};
 use crate::sync::IdSet;
 use crate::{
-    Error, HashKind, HistoryFinding, HistoryScanner, HistoryStats, ObjectId, Origin, Problem,
-    RepoRecord, RepoScan,
+    Error, HashKind, HistoryScanner, HistoryStats, ObjectId, Problem, RepoRecord, RepoScan,
 };
 
 /// What a caller remembers of objects scanned before — in an earlier run, or in another
@@ -424,49 +423,13 @@ impl HistoryScanner {
             provenances: &provenances,
             commits: HashMap::default(),
         };
-        let mut findings = Vec::new();
-        let mut blob_ids: Vec<&gix::ObjectId> = matched.keys().collect();
-        blob_ids.sort();
-        for blob in blob_ids {
-            // A blob another repository scanned first belongs here only if a commit here
-            // holds it (as in a scan without a record).
-            let held_here = provenances
-                .blobs
-                .get(blob)
-                .is_some_and(|p| !p.holdings.is_empty());
-            if !first_here.contains(blob) && !held_here {
-                continue;
-            }
-            let origin = Origin::Blob {
-                id: ObjectId::from_gix(*blob),
-                provenance: origins.provenance(blob),
-            };
-            findings.extend(matched[blob].iter().map(|f| HistoryFinding {
-                finding: f.clone(),
-                origin: origin.clone(),
-                damage: None,
-            }));
-        }
-        origins.partial(&partial, repo.object_hash(), &mut findings);
-        let mut message_ids: Vec<&gix::ObjectId> = messages.keys().collect();
-        message_ids.sort();
-        for id in message_ids {
-            let (found, kind) = &messages[id];
-            let origin = match kind {
-                MessageKind::Commit => Origin::CommitMessage {
-                    commit: origins.commit(id),
-                },
-                MessageKind::Tag(name) => Origin::TagMessage {
-                    id: ObjectId::from_gix(*id),
-                    name: name.clone(),
-                },
-            };
-            findings.extend(found.iter().map(|f| HistoryFinding {
-                finding: f.clone(),
-                origin: origin.clone(),
-                damage: None,
-            }));
-        }
+        let findings = origins.findings(
+            &matched,
+            &first_here,
+            &partial,
+            &messages,
+            repo.object_hash(),
+        );
         problems.sort();
         problems.dedup();
 

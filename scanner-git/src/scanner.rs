@@ -305,48 +305,7 @@ impl HistoryScanner {
             provenances: &provenances,
             commits: HashMap::default(),
         };
-        let mut findings = Vec::new();
-        let mut blob_ids: Vec<&gix::ObjectId> = matched.keys().collect();
-        blob_ids.sort();
-        for blob in blob_ids {
-            // Blobs matched in an earlier repository belong here only if this one holds them.
-            let held_here = provenances
-                .blobs
-                .get(blob)
-                .is_some_and(|p| !p.holdings.is_empty());
-            if !new_ids.contains(blob) && !held_here {
-                continue;
-            }
-            let origin = Origin::Blob {
-                id: ObjectId::from_gix(*blob),
-                provenance: origins.provenance(blob),
-            };
-            findings.extend(matched[blob].iter().map(|f| HistoryFinding {
-                finding: f.clone(),
-                origin: origin.clone(),
-                damage: None,
-            }));
-        }
-        origins.partial(&partial, hash, &mut findings);
-        let mut message_ids: Vec<&gix::ObjectId> = messages.keys().collect();
-        message_ids.sort();
-        for id in message_ids {
-            let (found, kind) = &messages[id];
-            let origin = match kind {
-                MessageKind::Commit => Origin::CommitMessage {
-                    commit: origins.commit(id),
-                },
-                MessageKind::Tag(name) => Origin::TagMessage {
-                    id: ObjectId::from_gix(*id),
-                    name: name.clone(),
-                },
-            };
-            findings.extend(found.iter().map(|f| HistoryFinding {
-                finding: f.clone(),
-                origin: origin.clone(),
-                damage: None,
-            }));
-        }
+        let findings = origins.findings(&matched, &new_ids, &partial, &messages, hash);
         problems.sort();
         problems.dedup();
         RepoScan {
@@ -424,9 +383,65 @@ pub(crate) struct Origins<'a> {
 }
 
 impl Origins<'_> {
+    /// The findings of a repository's scan, in a fixed order: blobs with findings (those
+    /// found first in another repository only where a commit here holds them), blobs read
+    /// in part (marked with their damage), then commit and tag messages.
+    pub(crate) fn findings(
+        &mut self,
+        matched: &HashMap<gix::ObjectId, Vec<Finding>>,
+        first_here: &HashSet<gix::ObjectId>,
+        partial: &[crate::pass::PartialMatch],
+        messages: &HashMap<gix::ObjectId, (Vec<Finding>, MessageKind)>,
+        hash: gix::hash::Kind,
+    ) -> Vec<HistoryFinding> {
+        let mut findings = Vec::new();
+        let mut blob_ids: Vec<&gix::ObjectId> = matched.keys().collect();
+        blob_ids.sort();
+        for blob in blob_ids {
+            let held_here = self
+                .provenances
+                .blobs
+                .get(blob)
+                .is_some_and(|p| !p.holdings.is_empty());
+            if !first_here.contains(blob) && !held_here {
+                continue;
+            }
+            let origin = Origin::Blob {
+                id: ObjectId::from_gix(*blob),
+                provenance: self.provenance(blob),
+            };
+            findings.extend(matched[blob].iter().map(|f| HistoryFinding {
+                finding: f.clone(),
+                origin: origin.clone(),
+                damage: None,
+            }));
+        }
+        self.partial(partial, hash, &mut findings);
+        let mut message_ids: Vec<&gix::ObjectId> = messages.keys().collect();
+        message_ids.sort();
+        for id in message_ids {
+            let (found, kind) = &messages[id];
+            let origin = match kind {
+                MessageKind::Commit => Origin::CommitMessage {
+                    commit: self.commit(id),
+                },
+                MessageKind::Tag(name) => Origin::TagMessage {
+                    id: ObjectId::from_gix(*id),
+                    name: name.clone(),
+                },
+            };
+            findings.extend(found.iter().map(|f| HistoryFinding {
+                finding: f.clone(),
+                origin: origin.clone(),
+                damage: None,
+            }));
+        }
+        findings
+    }
+
     /// The findings of blobs read in part (damaged), marked with their damage; a damaged
     /// object whose id is not known shows the null id.
-    pub(crate) fn partial(
+    fn partial(
         &mut self,
         partial: &[crate::pass::PartialMatch],
         hash: gix::hash::Kind,

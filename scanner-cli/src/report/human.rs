@@ -144,71 +144,66 @@ fn read_line(report: &Report) -> String {
 
 /// What was not read, and why (empty when everything was).
 fn skipped_parts(report: &Report) -> Vec<String> {
-    let mut parts = Vec::new();
-    let large = report
+    let large_files = report
         .skipped
         .iter()
         .filter(|k| k.why == crate::scan::SkipWhy::TooLarge)
         .count();
-    if large > 0 {
-        parts.push(format!(
-            "{} over --max-file-size",
-            counted(large, "file", "files")
-        ));
-    }
-    let odd = report.skipped.len() - large;
-    if odd > 0 {
-        parts.push(format!(
-            "{} not regular (pipes, sockets, devices)",
-            counted(odd, "file", "files")
-        ));
-    }
-    let large: u64 = report
-        .repositories
-        .iter()
-        .map(|r| r.stats.blobs_too_large)
-        .sum();
-    if large > 0 {
-        parts.push(format!(
-            "{} over --max-file-size",
-            counted(large as usize, "blob", "blobs")
-        ));
-    }
-    let missing: u64 = report
-        .repositories
-        .iter()
-        .map(|r| r.stats.missing_objects)
-        .sum();
-    if missing > 0 {
-        parts.push(format!(
-            "{} missing (shallow or partial clone)",
-            counted(missing as usize, "object", "objects")
-        ));
-    }
+    let in_history = |count: fn(&scanner_git::HistoryStats) -> u64| {
+        report
+            .repositories
+            .iter()
+            .map(|r| count(&r.stats))
+            .sum::<u64>() as usize
+    };
     let unchanged = report
         .repositories
         .iter()
         .filter(|r| r.change == Some(scanner_git::Change::Unchanged))
         .count();
-    if unchanged > 0 {
-        parts.push(format!(
-            "{} unchanged since the last run, not read",
-            counted(unchanged, "repository", "repositories")
-        ));
-    }
-    if report.ignored > 0 {
-        parts.push(format!(
-            "{} not read; --include-ignored to read them",
-            counted(report.ignored as usize, "ignored file", "ignored files")
-        ));
-    }
-    if !report.archive_skips.is_empty() {
-        parts.push(format!(
-            "{} of archives not scanned",
-            counted(report.archive_skips.len(), "part", "parts")
-        ));
-    }
-    parts
+    [
+        (large_files, "file", "files", "over --max-file-size"),
+        (
+            report.skipped.len() - large_files,
+            "file",
+            "files",
+            "not regular (pipes, sockets, devices)",
+        ),
+        (
+            in_history(|s| s.blobs_too_large),
+            "blob",
+            "blobs",
+            "over --max-file-size",
+        ),
+        (
+            in_history(|s| s.missing_objects),
+            "object",
+            "objects",
+            "missing (shallow or partial clone)",
+        ),
+        (
+            unchanged,
+            "repository",
+            "repositories",
+            "unchanged since the last run, not read",
+        ),
+        (
+            report.ignored as usize,
+            "ignored file",
+            "ignored files",
+            "not read; --include-ignored to read them",
+        ),
+        (
+            report.archive_skips.len(),
+            "part",
+            "parts",
+            "of archives not scanned",
+        ),
+    ]
+    .into_iter()
+    .filter(|&(n, ..)| n > 0)
+    .map(|(n, one, many, why)| format!("{} {why}", counted(n, one, many)))
+    .collect()
 }
 
 fn write_summary(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
