@@ -7,7 +7,7 @@
 //! its index, inline in a hash table: not a map of gix's `ObjectId`s, 33 bytes each with
 //! SHA-256 support, which took about 60) and 4 bytes per tree entry.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use gix::hashtable::hash_table::HashTable;
@@ -98,9 +98,41 @@ struct Store {
     chunks: Vec<Vec<u32>>,
 }
 
+/// Slots of a thread's recently interned ids, 36 bytes each: 144 KiB stays in a core's
+/// cache. On rails/rails (18.9M tree entries, 1.08M distinct ids) 86 % of entries are found
+/// in them; 32 times as many slots find 88 %, a quarter as many 82 %.
+const RECENT_SLOTS: usize = 1 << 12;
+
+/// The ids a thread interned last, by their hash, each with its index: the versions of one
+/// tree reach a thread one after another (a delta and its base) and share most entries, so
+/// most entries of a tree are found here without the shared table's lock and its cache
+/// misses (it holds every id of the history). Indices never change, so a slot is never
+/// stale, only overwritten.
+struct Recent {
+    serial: u64,
+    slots: Vec<([u8; 32], u32)>,
+}
+
+impl Recent {
+    fn clear_unless_for(&mut self, serial: u64) {
+        if self.serial != serial || self.slots.is_empty() {
+            self.serial = serial;
+            self.slots = vec![([0u8; 32], u32::MAX); RECENT_SLOTS];
+        }
+    }
+}
+
+thread_local! {
+    static RECENT: std::cell::RefCell<Recent> = const {
+        std::cell::RefCell::new(Recent { serial: u64::MAX, slots: Vec::new() })
+    };
+}
+
 /// Built concurrently by the object pass.
 #[derive(Debug)]
 pub(crate) struct GraphBuilder {
+    /// Tells this graph's entries in a thread's [`RECENT`] ids from another graph's.
+    serial: u64,
     hash: gix::hash::Kind,
     ids: Vec<Mutex<IdShard>>,
     next: AtomicU32,
@@ -110,7 +142,9 @@ pub(crate) struct GraphBuilder {
 impl GraphBuilder {
     /// A graph of a repository whose objects use `hash`.
     pub(crate) fn new(hash: gix::hash::Kind) -> Self {
+        static SERIAL: AtomicU64 = AtomicU64::new(0);
         GraphBuilder {
+            serial: SERIAL.fetch_add(1, Ordering::Relaxed),
             hash,
             ids: (0..SHARDS)
                 .map(|_| Mutex::new(IdShard::new(hash)))
@@ -122,6 +156,21 @@ impl GraphBuilder {
 
     pub(crate) fn intern(&self, id: &gix::oid) -> u32 {
         let bytes = id.as_bytes();
+        RECENT.with(|recent| {
+            let mut recent = recent.borrow_mut();
+            recent.clear_unless_for(self.serial);
+            let slot = &mut recent.slots[(id_hash(bytes) as usize) % RECENT_SLOTS];
+            if slot.1 != u32::MAX && slot.0.get(..bytes.len()) == Some(bytes) {
+                return slot.1;
+            }
+            let i = self.intern_shared(bytes);
+            slot.0[..bytes.len()].copy_from_slice(bytes);
+            slot.1 = i;
+            i
+        })
+    }
+
+    fn intern_shared(&self, bytes: &[u8]) -> u32 {
         let mut shard = lock(&self.ids[shard_of(bytes)]);
         if let Some(i) = shard.get(bytes) {
             return i;

@@ -170,7 +170,7 @@ impl HistoryScanner {
         let checksums = odb::pack_checksums(&odb);
         let loose = odb::list_loose(&odb, &mut problems);
         let loose_digest = digest(repo.object_hash(), loose.iter().map(|(_, id)| id));
-        let refs = Refs::of(&repo, &mut problems);
+        let refs = Refs::of(&repo, |_| false, &mut problems);
         let previous = previous.filter(|r| r.hash == repo.object_hash());
         let all: Vec<usize> = (0..odb.packs.len()).collect();
         let (change, read, base) = match &previous {

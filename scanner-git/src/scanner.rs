@@ -286,7 +286,7 @@ impl HistoryScanner {
             all.extend(matches);
             all.clone()
         };
-        let refs = Refs::of(repo, &mut problems);
+        let refs = Refs::of(repo, |id| commits.contains_key(id), &mut problems);
         let provenances =
             if cancelled || (matched.is_empty() && messages.is_empty() && partial.is_empty()) {
                 Provenances::default()
