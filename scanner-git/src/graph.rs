@@ -274,8 +274,12 @@ impl Graph {
     /// For each index, whether the tree there holds a matched blob at any depth. Trees
     /// outside the graph (not read by this pass) lead to one when `base` lists them.
     pub(crate) fn leads_to(&self, matched: &HashSet<ObjectId>, base: &HashSet<ObjectId>) -> Leads {
-        let targets: std::collections::HashSet<u32> =
-            matched.iter().filter_map(|id| self.index(id)).collect();
+        // One flag per index: this is asked for every blob entry of every tree (tens of
+        // millions), where a hashed set cost most of the walk.
+        let mut targets = vec![false; self.ranges.len()];
+        for i in matched.iter().filter_map(|id| self.index(id)) {
+            targets[i as usize] = true;
+        }
         // 0 unknown, 1 no, 2 yes. Iterative post-order: trees may be deep.
         let mut state = vec![0u8; self.ranges.len()];
         for i in base.iter().filter_map(|id| self.index(id)) {
@@ -309,7 +313,7 @@ impl Graph {
                     if e & SUBTREE != 0 {
                         state[c as usize] == 2
                     } else {
-                        targets.contains(&c)
+                        targets[c as usize]
                     }
                 });
                 state[t as usize] = if yes { 2 } else { 1 };

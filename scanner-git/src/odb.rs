@@ -15,6 +15,7 @@ mod idx;
 mod inflate;
 #[cfg(test)]
 mod proptests;
+mod resolve;
 mod unindexed;
 mod verify;
 
@@ -317,6 +318,23 @@ pub(crate) fn read_pack(
     release_pages(&pack.map);
     if !checked.is_damaged() {
         let limit = alloc_limit(checked.largest, visitor.blob_limit());
+        let resolved = resolve::run(
+            &pack.map,
+            &checked.spans(),
+            &checked.bases,
+            &idx,
+            hash,
+            limit as u64,
+            visitor,
+            &|| release_pages(&pack.map),
+            RELEASE_EVERY,
+            pack.threads == Some(1),
+        );
+        let failure = match resolved {
+            Ok(()) => return true,
+            Err(_) if visitor.is_cancelled() => return false,
+            Err(e) => e,
+        };
         let opened = match (&idx_map, pack.data_file()) {
             (Ok(m), Ok(data)) => pack::index::File::from_data(&m[..], idx_path.to_path_buf(), hash)
                 .map(|index| (index, data))
@@ -333,23 +351,17 @@ pub(crate) fn read_pack(
                 return false;
             }
         };
-        match traverse(&pack, &index, &data, Some(limit), None, visitor) {
-            Ok(()) => return true,
-            Err(_) if visitor.is_cancelled() => {}
-            Err(e) => {
-                // Everything checked out, so this is an object larger than the traversal's
-                // allocation limit, or damage the checks cannot see (a lying delta).
-                // Reading object by object finds the rest.
-                visitor.problem(pack.problem(
-                    ProblemKind::DamagedPack,
-                    format!(
-                        "the pack could not be traversed ({e}); its objects were read one by one"
-                    ),
-                ));
-                let entries = checked.entries(&idx, &pack.map, hash);
-                salvage(&pack, &index, &data, limit, &entries, visitor);
-            }
-        }
+        // Everything checked out, so this is an object larger than the allocation limit, or
+        // damage the checks cannot see (a lying delta). Reading object by object finds the
+        // rest, and says which objects are damaged.
+        visitor.problem(pack.problem(
+            ProblemKind::DamagedPack,
+            format!(
+                "the pack could not be traversed ({failure}); its objects were read one by one"
+            ),
+        ));
+        let entries = checked.entries(&idx, &pack.map, hash);
+        salvage(&pack, &index, &data, limit, &entries, visitor);
         return false;
     }
     for d in &checked.pack_damage {
@@ -868,7 +880,7 @@ fn file_name(path: &Path) -> String {
 }
 
 /// Objects between two releases of a pack's mapped pages.
-const RELEASE_EVERY: u64 = 8 * 1024;
+const RELEASE_EVERY: u64 = 512;
 
 /// A pack mapping that the traversal reads and this module can advise.
 struct SharedMap(std::sync::Arc<memmap2::Mmap>);

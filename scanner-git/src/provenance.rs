@@ -68,11 +68,18 @@ pub(crate) fn compute(
     matched: &HashSet<ObjectId>,
     base_leads: &HashSet<ObjectId>,
 ) -> (Provenances, Leads) {
-    let leads = graph.leads_to(matched, base_leads);
-    let out = compute_with(repo, graph, &leads, base_leads, commits, refs, matched);
+    // Independent walks, the one over trees and the one over commits: side by side.
+    let (leads, order) = rayon::join(
+        || graph.leads_to(matched, base_leads),
+        || topological_order(commits),
+    );
+    let out = compute_with(
+        repo, graph, &leads, base_leads, commits, refs, matched, order,
+    );
     (out, leads)
 }
 
+#[allow(clippy::too_many_arguments)] // the pieces of one computation, split for the join above
 fn compute_with(
     repo: &gix::Repository,
     graph: &Graph,
@@ -81,6 +88,7 @@ fn compute_with(
     commits: &HashMap<ObjectId, CommitNode>,
     refs: &Refs,
     matched: &HashSet<ObjectId>,
+    order: Vec<ObjectId>,
 ) -> Provenances {
     let mut trees = Trees {
         repo,
@@ -96,7 +104,6 @@ fn compute_with(
         unreadable: 0,
     };
 
-    let order = topological_order(commits);
     let index_of: HashMap<ObjectId, usize> =
         order.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let matched_list: Vec<ObjectId> = {

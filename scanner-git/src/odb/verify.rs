@@ -59,6 +59,11 @@ pub(crate) struct Checked {
     damaged: Vec<(usize, State)>,
     /// The largest size an intact entry declares.
     pub(crate) largest: u64,
+    /// For each entry (by offset), where its delta base is in `order`: [`NO_BASE`] for a
+    /// whole object, [`BASE_UNKNOWN`] for a delta whose base is no entry of the pack (or
+    /// whose header cannot be read). Read with the headers the check reads anyway, so that
+    /// the resolver need not touch every page of the pack a second time.
+    pub(crate) bases: Vec<u32>,
     /// The pack's own checksum: its trailer.
     pub(crate) trailer: ObjectId,
     body_end: u64,
@@ -68,6 +73,23 @@ impl Checked {
     /// Whether anything is damaged.
     pub(crate) fn is_damaged(&self) -> bool {
         !self.pack_damage.is_empty() || !self.damaged.is_empty()
+    }
+
+    /// Where each entry's bytes are, by offset: what the resolver needs of an intact pack.
+    pub(crate) fn spans(&self) -> Vec<super::resolve::Span> {
+        self.order
+            .iter()
+            .enumerate()
+            .map(|(k, &(offset, position))| super::resolve::Span {
+                offset,
+                end: self
+                    .order
+                    .get(k + 1)
+                    .map_or(self.body_end, |n| n.0)
+                    .min(self.body_end),
+                position,
+            })
+            .collect()
     }
 
     /// Every object of the index by offset, with its state; deltas of damaged objects
@@ -110,6 +132,15 @@ impl Checked {
     }
 }
 
+/// An entry that is no delta.
+pub(crate) const NO_BASE: u32 = u32::MAX;
+/// A delta whose base is not an entry of the pack.
+pub(crate) const BASE_UNKNOWN: u32 = u32::MAX - 1;
+
+/// What the check found in one chunk of entries: the largest size declared, the damaged
+/// entries, the base of each entry.
+type ChunkChecked = (u64, Vec<(usize, State)>, Vec<u32>);
+
 /// Entries checked per task of the parallel check.
 const CHUNK: usize = 4096;
 /// Chunks of entries between two calls of `check`'s `release`.
@@ -146,7 +177,12 @@ pub(crate) fn check(
     let mut order: Vec<(u64, u32)> = (0..idx.len()).map(|i| (idx.offset(i), i as u32)).collect();
     order.par_sort_unstable();
     let last = order.len().saturating_sub(1);
-    let (largest, mut damaged) = order
+    let position = |offset: u64| -> u32 {
+        order
+            .binary_search_by_key(&offset, |o| o.0)
+            .map_or(BASE_UNKNOWN, |k| k as u32)
+    };
+    let chunks: Vec<ChunkChecked> = order
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(c, chunk)| {
@@ -155,10 +191,12 @@ pub(crate) fn check(
             }
             let mut largest = 0u64;
             let mut damaged = Vec::new();
+            let mut bases = Vec::with_capacity(chunk.len());
             for (j, &(offset, i)) in chunk.iter().enumerate() {
                 let k = c * CHUNK + j;
                 // A truncated pack's next offset may lie beyond its end.
                 let end = order.get(k + 1).map_or(body_end, |n| n.0).min(body_end);
+                let mut base = BASE_UNKNOWN;
                 if let Some(state) = check_entry(
                     pack_data,
                     offset,
@@ -167,20 +205,35 @@ pub(crate) fn check(
                     k == last,
                     hash,
                     &mut largest,
+                    &mut |header| {
+                        use pack::data::entry::Header;
+                        base = match header {
+                            Header::OfsDelta { base_distance } => offset
+                                .checked_sub(base_distance)
+                                .filter(|_| base_distance > 0)
+                                .map_or(BASE_UNKNOWN, position),
+                            Header::RefDelta { base_id } => idx
+                                .lookup(&base_id)
+                                .map_or(BASE_UNKNOWN, |p| position(idx.offset(p))),
+                            _ => NO_BASE,
+                        };
+                    },
                 ) {
                     damaged.push((k, state));
                 }
+                bases.push(base);
             }
-            (largest, damaged)
+            (largest, damaged, bases)
         })
-        .reduce(
-            || (0, Vec::new()),
-            |(a, mut da), (b, db)| {
-                da.extend(db);
-                (a.max(b), da)
-            },
-        );
-    damaged.sort_by_key(|d| d.0);
+        .collect();
+    let mut largest = 0;
+    let mut damaged = Vec::new();
+    let mut bases = Vec::with_capacity(order.len());
+    for (l, d, b) in chunks {
+        largest = largest.max(l);
+        damaged.extend(d);
+        bases.extend(b);
+    }
     if trailer != idx.pack_checksum {
         let tail = damaged.last().is_some_and(|d| d.1 == State::Tail);
         pack_damage.push(if tail {
@@ -220,6 +273,7 @@ pub(crate) fn check(
         order,
         damaged,
         largest,
+        bases,
         trailer,
         body_end,
     }
@@ -227,7 +281,8 @@ pub(crate) fn check(
 
 /// Checks the entry at `offset`, which ends at `end` (the last one, `is_last`, may run
 /// into what looks like the trailer); `None` when intact, its declared size then counted
-/// into `largest`.
+/// into `largest`. Its header, when readable, goes to `header`.
+#[allow(clippy::too_many_arguments)]
 fn check_entry(
     pack_data: &[u8],
     offset: u64,
@@ -236,6 +291,7 @@ fn check_entry(
     is_last: bool,
     hash: gix::hash::Kind,
     largest: &mut u64,
+    header: &mut dyn FnMut(pack::data::entry::Header),
 ) -> Option<State> {
     let body_end = end;
     if offset < pack::data::header::SIZE as u64 || offset >= end {
@@ -253,6 +309,7 @@ fn check_entry(
     let tail = !crc_ok && is_last && crc32 == Some(crc32fast::hash(&pack_data[offset as usize..]));
     match pack::data::Entry::from_bytes(bytes, offset, hash) {
         Ok(h) => {
+            header(h.header);
             let compressed = end - h.data_offset.min(end);
             if tail {
                 Some(State::Tail)
