@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Fuzzes with AFL++ through cargo-afl, on the stable toolchain, for a fixed time each. Not
 # run in CI. Targets (fuzz/src/bin):
-#   history  the history engine's readers: packs with and without their index, loose objects
-#   scan     Scanner on any bytes (archives opened), prefilter on = off, chunked reads = slice
+#   history  the history engine's readers: packs with and without their index, loose objects,
+#            packs made consistent with their index (so that any delta reaches the resolver)
+#   scan     Scanner on any bytes, prefilter on = off, chunked reads = slice; archives opened
+#            (seeds: zip, tar, gzip, bzip2, xz, and a zip inside a tar.gz), so this is the
+#            archive readers' target too
 #
 # Usage: benches/fuzz.sh
 #   env TARGETS="history scan"  which targets (default both)
@@ -65,6 +68,17 @@ idx = open(sys.argv[1], "rb").read()
 pack = open(sys.argv[2], "rb").read()
 open(sys.argv[3], "wb").write(b"\x02" + struct.pack("<I", len(idx)) + idx + pack)
 PY
+    # Crafted packs (mode 3): a whole blob, a chain of two deltas inserting bytes on it, a
+    # delta by offset with raw instructions (copy 5 bytes, insert 2), one by id.
+    python3 - "$SEEDS/crafted" <<'PY'
+import sys
+whole = bytes([8, 0, 5]) + b"hello"
+ins1 = bytes([3, 0, 6]) + b"\x05abcde"
+ins2 = bytes([3, 1, 7]) + b"\x06abcdef"
+raw = bytes([1, 0, 7]) + bytes([5, 7, 0x90, 5, 2]) + b"!?"
+ref = bytes([2, 0, 5]) + bytes([5, 3, 3]) + b"abc"
+open(sys.argv[1], "wb").write(b"\x03" + whole + ins1 + ins2 + raw + ref)
+PY
 }
 
 seeds_scan() {
@@ -93,6 +107,15 @@ with tarfile.open(fileobj=t, mode="w:gz") as f:
     f.addfile(info, io.BytesIO(z.getvalue()))
 open(f"{seeds}/zip-in-tar-gz", "wb").write(b"\0" + t.getvalue())
 open(f"{seeds}/gz", "wb").write(b"\0" + gzip.compress(text))
+import bz2, lzma
+open(f"{seeds}/bz2", "wb").write(b"\0" + bz2.compress(text))
+open(f"{seeds}/xz", "wb").write(b"\0" + lzma.compress(text))
+t = io.BytesIO()
+with tarfile.open(fileobj=t, mode="w") as f:
+    info = tarfile.TarInfo("deploy/.aws/credentials")
+    info.size = len(text)
+    f.addfile(info, io.BytesIO(text))
+open(f"{seeds}/tar", "wb").write(b"\0" + t.getvalue())
 PY
 }
 

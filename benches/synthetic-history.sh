@@ -7,6 +7,8 @@
 #   COMMITS  commits on main's first-parent line (default 20000, at least 50)
 #   FILES    source files in the tree (default 2000, at least 10)
 #   env SEED generator seed (default 1337): same arguments and seed, same commit ids
+#   env REPACK_WINDOW  the final repack's --window (default 250; 10 builds a large history
+#            in minutes rather than the better part of an hour, with shorter delta chains)
 #
 # Everything is generated offline by an inline Python script and streamed into
 # `git fast-import`: an initial commit with FILES source-like files (Rust, Python and
@@ -25,7 +27,7 @@
 # (no secrets) are listed in OUT_DIR/info/planted-credentials, one per line with the
 # branch and path (a file of the git directory, not an object: scanners do not see it).
 #
-# Finally `git repack -adf --depth=50 --window=250` leaves one delta-compressed pack.
+# Finally `git repack -adf --depth=50 --window=$REPACK_WINDOW` leaves one delta-compressed pack.
 # The default size takes about 80 s on 2 cores (141k objects, 22 MiB pack).
 
 set -euo pipefail
@@ -452,7 +454,7 @@ with open(PLANTED, "w") as f:
         f.write(f"{k}\t{branch}\t{path}\n")
 PY
 
-git -C "$OUT_DIR" repack -adf --depth=50 --window=250 -q
+git -C "$OUT_DIR" repack -adf --depth=50 --window="${REPACK_WINDOW:-250}" -q
 git -C "$OUT_DIR" prune-packed
 git -C "$OUT_DIR" pack-refs --all
 

@@ -172,7 +172,14 @@ fn scan(mut config: ScanConfig) -> anyhow::Result<u8> {
         return Ok(EXIT_CLEAN);
     }
     if let Some(verifier) = config.verifier.as_ref().filter(|_| stopped.is_none()) {
-        verify(verifier, &mut report);
+        // A signal now stops the questions: the keys not yet asked about are reported
+        // unverified, and the report says why.
+        verify(verifier, &mut report, &|| config.cancel.is_cancelled());
+        if let Some((signal, _)) = interrupt.received() {
+            report.incomplete.get_or_insert_with(|| {
+                format!("interrupted by {signal} during verification (keys not yet asked about are not verified)")
+            });
+        }
     }
     // Paths come from the scanned tree: escaped, like the human report's.
     for e in &report.errors {
@@ -293,10 +300,14 @@ fn not_read(report: &Report) -> Option<String> {
 }
 
 /// Asks STS about every key pair; a live root user key becomes critical.
-fn verify(verifier: &scanner_verify::Verifier, report: &mut Report) {
+fn verify(
+    verifier: &scanner_verify::Verifier,
+    report: &mut Report,
+    stop: &(dyn Fn() -> bool + Sync),
+) {
     let findings: Vec<&scanner_core::Finding> =
         report.credentials.iter().map(|c| &c.finding).collect();
-    let answers = verifier.verify_all(&findings);
+    let answers = verifier.verify_all_until(&findings, stop);
     for (c, v) in report.credentials.iter_mut().zip(answers) {
         if v.is_root() {
             c.severity = scanner_core::Severity::Critical;

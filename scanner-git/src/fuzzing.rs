@@ -93,3 +93,55 @@ pub fn read_loose(file: &[u8], id: &gix::oid, blob_limit: u64) -> Outcome {
     crate::loose::read_bytes(file, id, &mut zlib, &mut Vec::new(), &v);
     v.finish()
 }
+
+/// A pack and its index made from `data`, both consistent (every CRC-32, offset and the
+/// trailer right), so that the check passes and the resolver meets whatever the entries
+/// hold: any delta instructions, chains, and bases by id that form cycles or name nothing.
+///
+/// `data` is read as entries, each: a byte `t`, then (for a delta by offset) a byte
+/// choosing its base among the entries before, or (by id) one naming any entry, then a
+/// length byte and that many bytes of payload. `t % 4`: 0 a whole object (kind `t / 4 % 4`),
+/// 1 a delta by offset with the payload as its instructions, 2 a delta by id, 3 a delta by
+/// offset inserting the payload (on a base of the length in the next byte). Returns `None`
+/// for no entry. Entry `k`'s id is `k` as 20 big-endian bytes.
+pub fn crafted_pack(mut data: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    use crate::odb::craft::{insert_delta, pack, Crafted};
+    let id = |k: usize| {
+        let mut b = [0u8; 20];
+        b[12..].copy_from_slice(&(k as u64).to_be_bytes());
+        gix::ObjectId::from_bytes_or_panic(&b)
+    };
+    let mut take = |n: usize| -> Option<&[u8]> {
+        let (a, b) = data.split_at_checked(n)?;
+        data = b;
+        Some(a)
+    };
+    let mut entries = Vec::new();
+    while entries.len() < 64 {
+        let Some(&[t, choice, len]) = take(3) else {
+            break;
+        };
+        let payload = take(usize::from(len)).unwrap_or_default().to_vec();
+        let k = entries.len();
+        let kinds = [
+            gix::objs::Kind::Commit,
+            gix::objs::Kind::Tree,
+            gix::objs::Kind::Blob,
+            gix::objs::Kind::Tag,
+        ];
+        entries.push(match t % 4 {
+            1 if k > 0 => Crafted::Ofs(usize::from(choice) % k, payload),
+            2 => Crafted::Ref(id(usize::from(choice) % 64), payload),
+            3 if k > 0 => Crafted::Ofs(
+                usize::from(choice) % k,
+                insert_delta(usize::from(payload.first().copied().unwrap_or(0)), &payload),
+            ),
+            _ => Crafted::Whole(kinds[usize::from(t / 4 % 4)], payload),
+        });
+    }
+    if entries.is_empty() {
+        return None;
+    }
+    let ids: Vec<_> = (0..entries.len()).map(id).collect();
+    Some(pack(&entries, &ids))
+}

@@ -8,6 +8,8 @@
 //! Whatever is not whole is a problem, and what could be read of it reaches the visitor
 //! marked as partial — never as a whole object.
 
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod craft;
 #[cfg(test)]
 mod damage_tests;
 mod delta;

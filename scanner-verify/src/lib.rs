@@ -88,7 +88,7 @@
 //! | `Active` | STS answered 200 with the caller's ARN | none |
 //! | `Inactive` | `InvalidClientTokenId`, `SignatureDoesNotMatch`, `ExpiredToken`, `InvalidAccessKeyId` | `Rejected` |
 //! | `Inconclusive` | throttling, 5xx, timeouts, network or TLS errors, answers that are not STS's | `Throttled`, `ServerError`, `Timeout`, `Network`, `Tls`, `MalformedResponse`, `UnexpectedAnswer` |
-//! | `Skipped` | never sent | `NotAKeyPair`, `CanaryToken`, `Example`, `NoSecret` |
+//! | `Skipped` | never sent | `NotAKeyPair`, `CanaryToken`, `Example`, `NoSecret`, `Interrupted` |
 
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]

@@ -46,6 +46,8 @@ pub enum FailureKind {
     Example,
     /// Not sent: the finding has no secret to sign with.
     NoSecret,
+    /// Not sent: the run was stopped (a signal, a cancelled scan) before this key's turn.
+    Interrupted,
     /// STS rejected the credential ([`Status::Inactive`]);
     /// [`Verification::aws_error_code`] says how.
     Rejected,
@@ -85,6 +87,7 @@ pub(crate) enum Failure {
     CanaryToken,
     Example,
     NoSecret,
+    Interrupted,
     /// STS rejected the credential with one of the codes that mean it is not valid.
     Rejected {
         code: &'static str,
@@ -132,9 +135,11 @@ impl Failure {
 
     pub(crate) fn status(&self) -> Status {
         match self {
-            Failure::NotAKeyPair | Failure::CanaryToken | Failure::Example | Failure::NoSecret => {
-                Status::Skipped
-            }
+            Failure::NotAKeyPair
+            | Failure::CanaryToken
+            | Failure::Example
+            | Failure::NoSecret
+            | Failure::Interrupted => Status::Skipped,
             Failure::Rejected { .. } => Status::Inactive,
             Failure::Throttled { .. }
             | Failure::ServerError { .. }
@@ -152,6 +157,7 @@ impl Failure {
             Failure::CanaryToken => FailureKind::CanaryToken,
             Failure::Example => FailureKind::Example,
             Failure::NoSecret => FailureKind::NoSecret,
+            Failure::Interrupted => FailureKind::Interrupted,
             Failure::Rejected { .. } => FailureKind::Rejected,
             Failure::Throttled { .. } => FailureKind::Throttled,
             Failure::ServerError { .. } => FailureKind::ServerError,
@@ -185,6 +191,7 @@ impl fmt::Display for Failure {
             Failure::CanaryToken => f.write_str("canary-token account: never contacted"),
             Failure::Example => f.write_str("documentation example or placeholder"),
             Failure::NoSecret => f.write_str("no secret"),
+            Failure::Interrupted => f.write_str("not asked: the run was interrupted"),
             Failure::Rejected { code } => f.write_str(code),
             Failure::Throttled { code } => write!(f, "throttled ({code})"),
             Failure::ServerError { status } => write!(f, "HTTP {status}"),
@@ -285,6 +292,7 @@ mod tests {
             Failure::CanaryToken,
             Failure::Example,
             Failure::NoSecret,
+            Failure::Interrupted,
             Failure::Rejected {
                 code: "InvalidClientTokenId",
             },
@@ -320,12 +328,13 @@ mod tests {
     fn reasons_are_stable() {
         let reasons: Vec<String> = every_failure().iter().map(Failure::to_string).collect();
         assert_eq!(
-            reasons[..10],
+            reasons[..11],
             [
                 "not a key pair",
                 "canary-token account: never contacted",
                 "documentation example or placeholder",
                 "no secret",
+                "not asked: the run was interrupted",
                 "InvalidClientTokenId",
                 "throttled (Throttling)",
                 "HTTP 503",
@@ -334,9 +343,9 @@ mod tests {
                 "HTTP 400 AccessDenied",
             ]
         );
-        assert_eq!(reasons[10], "request failed: io: Connection refused");
+        assert_eq!(reasons[11], "request failed: io: Connection refused");
         assert_eq!(
-            reasons[11],
+            reasons[12],
             "reading the answer failed: io: Connection refused"
         );
     }

@@ -249,6 +249,17 @@ impl Verifier {
     /// Verifies many findings, at most the configured number at a time; answers in the
     /// same order. Findings of the same credential cost one request.
     pub fn verify_all(&self, findings: &[&Finding]) -> Vec<Verification> {
+        self.verify_all_until(findings, &|| false)
+    }
+
+    /// [`Verifier::verify_all`], asking no further key once `stop` says so (a signal, a
+    /// cancelled scan): requests under way are answered (within the timeout), and keys not
+    /// asked about get [`FailureKind::Interrupted`] ([`Status::Skipped`]), never a verdict.
+    pub fn verify_all_until(
+        &self,
+        findings: &[&Finding],
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Vec<Verification> {
         // First occurrence of each credential goes to the network; the rest read the cache.
         let mut first: HashMap<Fingerprint, usize> = HashMap::new();
         let unique: Vec<usize> = (0..findings.len())
@@ -258,13 +269,28 @@ impl Verifier {
         std::thread::scope(|s| {
             for _ in 0..self.concurrency.min(unique.len().max(1)) {
                 s.spawn(|| loop {
+                    if stop() {
+                        break;
+                    }
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&i) = unique.get(k) else { break };
                     self.verify(findings[i]);
                 });
             }
         });
-        findings.iter().map(|f| self.verify(f)).collect()
+        let cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        findings
+            .iter()
+            .map(|f| {
+                cache
+                    .get(&f.fingerprint)
+                    .cloned()
+                    .unwrap_or_else(|| Verification::failed(Failure::Interrupted))
+            })
+            .collect()
     }
 
     fn check(&self, finding: &Finding) -> Verification {

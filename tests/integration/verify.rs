@@ -601,3 +601,85 @@ fn scanner_core_test_key(account: u64) -> String {
         .collect();
     format!("{}{body}", "AKIA")
 }
+
+#[test]
+fn a_signal_during_verification_stops_the_questions_and_marks_the_rest_unverified() {
+    // Six keys the mock answers only after 4 s, asked one at a time: without the stop,
+    // verification would take about 18 s (a 3 s timeout each).
+    let dir = tempfile::tempdir().unwrap();
+    let mut keys = HashMap::new();
+    for seed in 320..326 {
+        keys.insert(key_id(seed), (secret(seed), Answer::Stall));
+        std::fs::write(
+            dir.path().join(format!("k{seed}.ini")),
+            credentials_file(seed),
+        )
+        .unwrap();
+    }
+    let sts = MockSts::start(keys);
+    let started = std::time::Instant::now();
+    let child = crate::leakscan()
+        .args([
+            "scan",
+            ".",
+            "--format",
+            "json",
+            "--verify",
+            "--allow-non-aws-sts-endpoint",
+            "--sts-endpoint",
+            &sts.url,
+            "--verify-timeout",
+            "3",
+            "--verify-concurrency",
+            "1",
+        ])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first question is under way: now the signal.
+    while sts.seen.lock().unwrap().requests.values().sum::<usize>() == 0 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no request");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ok = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let out = child.wait_with_output().unwrap();
+    let asked: usize = sts.seen.lock().unwrap().requests.values().sum();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(asked <= 2, "{asked} keys asked about after the signal");
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "{:?}",
+        started.elapsed()
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["stats"]["incomplete"],
+        "interrupted by SIGINT during verification (keys not yet asked about are not verified)"
+    );
+    let mut interrupted = 0;
+    for seed in 320..326 {
+        let v = verification(&doc, &key_id(seed));
+        if v["reason"] == "not asked: the run was interrupted" {
+            assert_eq!(v["status"], "skipped", "{v}");
+            interrupted += 1;
+        } else {
+            assert_eq!(v["status"], "inconclusive", "never a verdict: {v}");
+        }
+    }
+    assert_eq!(interrupted, 6 - asked, "every key not asked about says so");
+    // Every finding is still reported.
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 6);
+}

@@ -6,6 +6,9 @@
 //! - `0`: a loose object file.
 //! - `1`: a pack, read without an index.
 //! - `2`: `[u32 little-endian length][index][pack]`: a pack and its index.
+//! - `3`: entries of a pack made consistent with its index (see
+//!   `scanner_git::fuzzing::crafted_pack`), so that it checks out and its deltas reach the
+//!   resolver, whatever they hold.
 
 use std::io::Write;
 
@@ -25,7 +28,7 @@ fn main() {
         let Some((&what, rest)) = data.split_first() else {
             return;
         };
-        match what % 3 {
+        match what % 4 {
             0 => {
                 scanner_git::fuzzing::read_loose(rest, &id, 1 << 20);
             }
@@ -33,6 +36,13 @@ fn main() {
                 write(&pack, rest);
                 let _ = std::fs::remove_file(&idx);
                 scanner_git::fuzzing::read_pack(&idx, &pack, false, 1 << 20);
+            }
+            3 => {
+                if let Some((body, index)) = scanner_git::fuzzing::crafted_pack(rest) {
+                    write(&idx, &index);
+                    write(&pack, &body);
+                    scanner_git::fuzzing::read_pack(&idx, &pack, false, 1 << 20);
+                }
             }
             _ => {
                 let Some((len, rest)) = rest.split_first_chunk::<4>() else {

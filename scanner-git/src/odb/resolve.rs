@@ -489,6 +489,7 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::Mutex;
 
+    use super::super::craft::{insert_delta, pack, Crafted};
     use super::super::{idx, verify, Visitor};
     use crate::Problem;
 
@@ -515,102 +516,6 @@ mod tests {
         fn is_cancelled(&self) -> bool {
             false
         }
-    }
-
-    /// An entry of a crafted pack: a whole object, or a delta on an earlier entry (by
-    /// offset) or on any entry (by id).
-    enum Crafted {
-        Whole(gix::objs::Kind, Vec<u8>),
-        Ofs(usize, Vec<u8>),
-        Ref(gix::ObjectId, Vec<u8>),
-    }
-
-    /// A delta that replaces a base of `base_len` bytes by `result`, inserted whole.
-    fn insert_delta(base_len: usize, result: &[u8]) -> Vec<u8> {
-        let mut d = Vec::new();
-        for mut v in [base_len as u64, result.len() as u64] {
-            loop {
-                let b = (v & 0x7f) as u8;
-                v >>= 7;
-                if v == 0 {
-                    d.push(b);
-                    break;
-                }
-                d.push(b | 0x80);
-            }
-        }
-        for chunk in result.chunks(127) {
-            d.push(chunk.len() as u8);
-            d.extend_from_slice(chunk);
-        }
-        d
-    }
-
-    fn zlib(data: &[u8]) -> Vec<u8> {
-        use std::io::Write;
-        let mut w =
-            gix::zlib::stream::deflate::Write::new(Vec::new(), gix::zlib::Compression::DEFAULT);
-        w.write_all(data).unwrap();
-        w.flush().unwrap();
-        w.into_inner()
-    }
-
-    /// A pack of `entries` with its index; `ids` are the entries' ids as the index lists
-    /// them (whatever they decode to).
-    fn pack(entries: &[Crafted], ids: &[gix::ObjectId]) -> (Vec<u8>, Vec<u8>) {
-        let mut pack = b"PACK\0\0\0\x02".to_vec();
-        pack.extend_from_slice(&(entries.len() as u32).to_be_bytes());
-        let mut offsets = Vec::new();
-        let mut idx_entries = Vec::new();
-        for (e, id) in entries.iter().zip(ids) {
-            let offset = pack.len() as u64;
-            offsets.push(offset);
-            let (kind, data, prefix) = match e {
-                Crafted::Whole(kind, data) => (
-                    match kind {
-                        gix::objs::Kind::Commit => 1u8,
-                        gix::objs::Kind::Tree => 2,
-                        gix::objs::Kind::Blob => 3,
-                        gix::objs::Kind::Tag => 4,
-                    },
-                    data,
-                    Vec::new(),
-                ),
-                Crafted::Ofs(base, data) => {
-                    let mut d = offset - offsets[*base];
-                    let mut enc = vec![(d & 0x7f) as u8];
-                    d >>= 7;
-                    while d > 0 {
-                        d -= 1;
-                        enc.push(0x80 | (d & 0x7f) as u8);
-                        d >>= 7;
-                    }
-                    enc.reverse();
-                    (6, data, enc)
-                }
-                Crafted::Ref(base, data) => (7, data, base.as_bytes().to_vec()),
-            };
-            let mut s = data.len() as u64;
-            let mut c = (kind << 4) | (s & 0x0f) as u8;
-            s >>= 4;
-            while s > 0 {
-                pack.push(c | 0x80);
-                c = (s & 0x7f) as u8;
-                s >>= 7;
-            }
-            pack.push(c);
-            pack.extend_from_slice(&prefix);
-            pack.extend_from_slice(&zlib(data));
-            idx_entries.push(idx::IdxEntry {
-                id: *id,
-                offset,
-                crc32: Some(crc32fast::hash(&pack[offset as usize..])),
-            });
-        }
-        let trailer = idx::checksum(HASH, &pack).unwrap();
-        pack.extend_from_slice(trailer.as_bytes());
-        let index = idx::encode(&mut idx_entries, &trailer, HASH);
-        (pack, index)
     }
 
     fn blob_id(data: &[u8]) -> gix::ObjectId {
