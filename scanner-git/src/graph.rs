@@ -35,9 +35,9 @@ enum IdShard {
 }
 
 fn get_in<const N: usize>(table: &HashTable<([u8; N], u32)>, id: &[u8]) -> Option<u32> {
-    table
-        .find(id_hash(id), |(k, _)| &k[..] == id)
-        .map(|&(_, i)| i)
+    // Compared as arrays of their fixed length: inline, not a call to `memcmp`.
+    let id: &[u8; N] = id.try_into().ok()?;
+    table.find(id_hash(id), |(k, _)| k == id).map(|&(_, i)| i)
 }
 
 fn insert_in<const N: usize>(table: &mut HashTable<([u8; N], u32)>, id: &[u8], i: u32) {
@@ -113,6 +113,15 @@ struct Recent {
     slots: Vec<([u8; 32], u32)>,
 }
 
+/// Whether the slot's id is `id`, compared at a fixed length (inline, no `memcmp` call).
+/// A graph's ids all have its hash's length, so a SHA-1 id is its slot's first 20 bytes.
+fn same_id(slot: &[u8; 32], id: &[u8]) -> bool {
+    match <&[u8; 20]>::try_from(id) {
+        Ok(id) => slot[..20] == id[..],
+        Err(_) => slot[..] == *id,
+    }
+}
+
 impl Recent {
     fn clear_unless_for(&mut self, serial: u64) {
         if self.serial != serial || self.slots.is_empty() {
@@ -160,7 +169,7 @@ impl GraphBuilder {
             let mut recent = recent.borrow_mut();
             recent.clear_unless_for(self.serial);
             let slot = &mut recent.slots[(id_hash(bytes) as usize) % RECENT_SLOTS];
-            if slot.1 != u32::MAX && slot.0.get(..bytes.len()) == Some(bytes) {
+            if slot.1 != u32::MAX && same_id(&slot.0, bytes) {
                 return slot.1;
             }
             let i = self.intern_shared(bytes);
