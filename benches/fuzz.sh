@@ -6,9 +6,11 @@
 #   scan     Scanner on any bytes, prefilter on = off, chunked reads = slice; archives opened
 #            (seeds: zip, tar, gzip, bzip2, xz, and a zip inside a tar.gz), so this is the
 #            archive readers' target too
+#   archive  the archive readers through valid containers written around the input (gzip,
+#            bzip2, zstd, tar, zip, tar.gz): what is found in the bytes alone is found inside
 #
 # Usage: benches/fuzz.sh
-#   env TARGETS="history scan"  which targets (default both)
+#   env TARGETS="history scan archive"  which targets (default all three)
 #   env DURATION=SECONDS        how long to fuzz each (default 1200)
 #   env OUT=DIR                 AFL's output directory (default a temporary one, removed after)
 #
@@ -30,7 +32,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/fuzz.XXXXXX")
 KEEP_OUT=${OUT:-}
 OUT_BASE=${OUT:-$WORK/out}
 trap 'rm -rf "$WORK"' EXIT
-TARGETS=${TARGETS:-history scan}
+TARGETS=${TARGETS:-history scan archive}
 export GIT_AUTHOR_NAME=F GIT_AUTHOR_EMAIL=f@example.com GIT_COMMITTER_NAME=F GIT_COMMITTER_EMAIL=f@example.com
 
 # A key pair made at run time (never committed): AKIA and 16 base32 letters, 40 base64.
@@ -116,6 +118,30 @@ with tarfile.open(fileobj=t, mode="w") as f:
     info.size = len(text)
     f.addfile(info, io.BytesIO(text))
 open(f"{seeds}/tar", "wb").write(b"\0" + t.getvalue())
+PY
+}
+
+seeds_archive() {
+    local SEEDS=$1 k s
+    k=$(key_id) s=$(secret)
+    local text="[default]
+aws_access_key_id = $k
+aws_secret_access_key = $s
+"
+    # The first byte picks the wrapper (1 gzip, 2 bzip2, 3 zstd, 4 tar, 5 zip stored,
+    # 6 zip deflated, 7 tar.gz); the rest is what it wraps.
+    local w
+    for w in 1 2 3 4 5 6 7; do
+        printf "\\$(printf '%03o' "$w")%s" "$text" >"$SEEDS/text-$w"
+    done
+    python3 - "$SEEDS" "$text" <<'PY'
+import gzip, io, sys, zipfile
+seeds, text = sys.argv[1], sys.argv[2].encode()
+z = io.BytesIO()
+with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as f:
+    f.writestr("config/credentials", text)
+open(f"{seeds}/zip-in-tar", "wb").write(b"\x04" + z.getvalue())
+open(f"{seeds}/gz-in-zip", "wb").write(b"\x06" + gzip.compress(text))
 PY
 }
 

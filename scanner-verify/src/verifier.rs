@@ -254,7 +254,8 @@ impl Verifier {
 
     /// [`Verifier::verify_all`], asking no further key once `stop` says so (a signal, a
     /// cancelled scan): requests under way are answered (within the timeout), and keys not
-    /// asked about get [`FailureKind::Interrupted`] ([`Status::Skipped`]), never a verdict.
+    /// asked about get [`FailureKind::Interrupted`](crate::FailureKind::Interrupted)
+    /// ([`Status::Skipped`](crate::Status::Skipped)), never a verdict.
     pub fn verify_all_until(
         &self,
         findings: &[&Finding],
