@@ -35,7 +35,7 @@ pub(crate) struct Raw {
 }
 
 impl Raw {
-    fn primary(&self) -> Span {
+    pub(crate) fn primary(&self) -> Span {
         self.key_span
             .or(self.secret_span)
             .expect("a finding has a key or a secret position")

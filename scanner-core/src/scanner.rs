@@ -294,16 +294,34 @@ impl Scanner {
         }
         let mut raws = Vec::new();
         self.scan_viewed(haystack, &anchors, &mut raws);
+        // A UTF-16 text longer than a region is cut into regions that overlap by
+        // `UTF16_OVERLAP_UNITS` (each read back that far into the one before, for context).
+        // What both hold is reported once: by the earlier region up to the middle of their
+        // overlap, by the later one from there, so that each side sees half the overlap
+        // around what it reports.
+        let mut regions: Vec<(crate::Span, usize, Vec<Raw>)> = Vec::new();
         for region in candidates::utf16_regions(haystack, &anchors, inner.prefilter) {
             let anchors = self.anchors(&region.narrow);
             let mut sub = Vec::new();
             self.scan_text(&region.narrow, &anchors, Level::Leaf, &mut sub);
-            for mut raw in sub {
+            for raw in &mut sub {
                 raw.map_spans(|s| region.map(s));
                 raw.encoding = region.encoding;
-                raws.push(raw);
             }
+            let covers = region.covers();
+            if let Some(before) = regions
+                .iter_mut()
+                .rev()
+                .find(|r| r.1 == region.origin % 2)
+                .filter(|r| covers.start < r.0.end)
+            {
+                let mid = covers.start + (before.0.end - covers.start) / 2;
+                before.2.retain(|r| r.primary().start < mid);
+                sub.retain(|r| r.primary().start >= mid);
+            }
+            regions.push((covers, region.origin % 2, sub));
         }
+        raws.extend(regions.into_iter().flat_map(|r| r.2));
         assemble::findings(haystack, raws, &inner.accounts, inner.examples)
     }
 
