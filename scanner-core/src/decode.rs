@@ -218,8 +218,10 @@ fn unit(text: &[u8], at: usize) -> Unit {
 
 /// Code units of a region before it that the next region of the same long text re-reads:
 /// context for what sits at its start, and no more (walking back half a region each time
-/// would decode and scan the overlap twice).
-pub(crate) const UTF16_OVERLAP_UNITS: usize = 8192;
+/// would decode and scan the overlap twice). Each region reports half of the overlap, so
+/// what it reports has 8 Ki units of context toward the cut: the reach of a key's secret
+/// window (`candidates.rs`, 8 KiB each way).
+pub(crate) const UTF16_OVERLAP_UNITS: usize = 16384;
 
 /// The UTF-16 region around the ASCII code unit whose character byte is at `at`.
 ///

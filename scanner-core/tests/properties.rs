@@ -152,14 +152,13 @@ fn a_corrupt_utf16_unit_joins_no_key_id_with_or_without_the_prefilter() {
 /// into regions, and each was cut around its own anchor, reading half a region back into
 /// the one before: every key of that overlap was scanned twice, with other neighbours,
 /// and reported twice, paired with two different secrets (15,196 of 47,490 keys on
-/// 6.4 MB). Regions now overlap by a few thousand units and what both hold is reported
-/// once.
+/// 6.4 MB). Regions now overlap by 16Ki units and what both hold is reported once.
 #[test]
 fn a_key_in_the_overlap_of_two_utf16_regions_is_reported_once_with_its_own_secret() {
     let secret_word = ["sec", "ret"].concat();
     let (mut text, mut pairs) = (String::new(), Vec::new());
     // Filler, then pairs on the same line from 100k units to past 256Ki, where the first
-    // region ends and the second, read back into it, begins: 120 pairs are in both.
+    // region ends and the second, read back into it, begins: 240 pairs are in both.
     text.push_str(&"x".repeat(100_000));
     text.push(' ');
     for n in 0..2600 {
