@@ -83,13 +83,16 @@ open(sys.argv[1], "wb").write(b"\x03" + whole + ins1 + ins2 + raw + ref)
 PY
 }
 
+# An INI credentials file with the key pair `k`, `s`.
+creds_text() {
+    printf '[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$1" "$2"
+}
+
 seeds_scan() {
     local SEEDS=$1 k s
     k=$(key_id) s=$(secret)
-    local text="[default]
-aws_access_key_id = $k
-aws_secret_access_key = $s
-"
+    local text
+    text=$(creds_text "$k" "$s")
     printf '\0%s' "$text" >"$SEEDS/ini"
     printf '\1%s' "$text" >"$SEEDS/ini-prefilter"
     printf '\0{"AccessKeyId": "%s", "SecretAccessKey": "%s"}' "$k" "${s//\//\\/}" >"$SEEDS/json"
@@ -122,12 +125,8 @@ PY
 }
 
 seeds_archive() {
-    local SEEDS=$1 k s
-    k=$(key_id) s=$(secret)
-    local text="[default]
-aws_access_key_id = $k
-aws_secret_access_key = $s
-"
+    local SEEDS=$1 text
+    text=$(creds_text "$(key_id)" "$(secret)")
     # The first byte picks the wrapper (1 gzip, 2 bzip2, 3 zstd, 4 tar, 5 zip stored,
     # 6 zip deflated, 7 tar.gz); the rest is what it wraps.
     local w

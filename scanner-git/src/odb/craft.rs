@@ -15,20 +15,39 @@ pub(crate) enum Crafted {
     Ref(gix::ObjectId, Vec<u8>),
 }
 
+/// A pack entry's header: its type (1 commit, 2 tree, 3 blob, 4 tag, 6 offset delta, 7 delta
+/// by id) and the size it declares.
+pub(crate) fn entry_header(kind: u8, mut size: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut c = (kind << 4) | (size & 0x0f) as u8;
+    size >>= 4;
+    while size > 0 {
+        out.push(c | 0x80);
+        c = (size & 0x7f) as u8;
+        size >>= 7;
+    }
+    out.push(c);
+    out
+}
+
+/// A size as a delta's header writes it.
+pub(crate) fn varint(mut v: u64, out: &mut Vec<u8>) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
 /// A delta that replaces a base of `base_len` bytes by `result`, inserted whole.
 pub(crate) fn insert_delta(base_len: usize, result: &[u8]) -> Vec<u8> {
     let mut d = Vec::new();
-    for mut v in [base_len as u64, result.len() as u64] {
-        loop {
-            let b = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                d.push(b);
-                break;
-            }
-            d.push(b | 0x80);
-        }
-    }
+    varint(base_len as u64, &mut d);
+    varint(result.len() as u64, &mut d);
     for chunk in result.chunks(127) {
         d.push(chunk.len() as u8);
         d.extend_from_slice(chunk);
@@ -36,7 +55,8 @@ pub(crate) fn insert_delta(base_len: usize, result: &[u8]) -> Vec<u8> {
     d
 }
 
-fn zlib(data: &[u8]) -> Vec<u8> {
+/// `data`, deflated as git does.
+pub(crate) fn zlib(data: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut w = gix::zlib::stream::deflate::Write::new(Vec::new(), gix::zlib::Compression::DEFAULT);
     w.write_all(data).expect("writing to memory");
@@ -79,15 +99,7 @@ pub(crate) fn pack(entries: &[Crafted], ids: &[gix::ObjectId]) -> (Vec<u8>, Vec<
             }
             Crafted::Ref(base, data) => (7, data, base.as_bytes().to_vec()),
         };
-        let mut s = data.len() as u64;
-        let mut c = (kind << 4) | (s & 0x0f) as u8;
-        s >>= 4;
-        while s > 0 {
-            pack.push(c | 0x80);
-            c = (s & 0x7f) as u8;
-            s >>= 7;
-        }
-        pack.push(c);
+        pack.extend_from_slice(&entry_header(kind, data.len() as u64));
         pack.extend_from_slice(&prefix);
         pack.extend_from_slice(&zlib(data));
         idx_entries.push(idx::IdxEntry {

@@ -10,6 +10,7 @@ use std::process::Command;
 
 use scanner_core::Scanner;
 
+use super::craft::zlib;
 use crate::{HistoryOptions, HistoryScanner, ProblemKind, RepoScan};
 
 fn key_id(seed: u64) -> String {
@@ -605,15 +606,7 @@ fn write_pack(dir: &Path, entries: &[(u8, u64, Vec<u8>)], ids: &[gix::ObjectId])
     let mut idx_entries = Vec::new();
     for ((kind, size, data), id) in entries.iter().zip(ids) {
         let offset = pack.len() as u64;
-        let mut s = *size;
-        let mut c = (kind << 4) | (s & 0x0f) as u8;
-        s >>= 4;
-        while s > 0 {
-            pack.push(c | 0x80);
-            c = (s & 0x7f) as u8;
-            s >>= 7;
-        }
-        pack.push(c);
+        pack.extend_from_slice(&super::craft::entry_header(*kind, *size));
         pack.extend_from_slice(data);
         idx_entries.push(super::idx::IdxEntry {
             id: *id,
@@ -628,14 +621,6 @@ fn write_pack(dir: &Path, entries: &[(u8, u64, Vec<u8>)], ids: &[gix::ObjectId])
     std::fs::write(&path, &pack).unwrap();
     std::fs::write(path.with_extension("idx"), index).unwrap();
     path
-}
-
-fn zlib(data: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut w = gix::zlib::stream::deflate::Write::new(Vec::new(), gix::zlib::Compression::DEFAULT);
-    w.write_all(data).unwrap();
-    w.flush().unwrap();
-    w.into_inner()
 }
 
 #[test]
@@ -686,17 +671,8 @@ fn issue_12_2_a_delta_declaring_a_huge_result_does_not_allocate_it() {
     let base_id = gix::objs::compute_hash(hash, gix::objs::Kind::Blob, base.as_bytes()).unwrap();
     // A delta of `base` declaring a result of 4,000,000,000 bytes, producing 3.
     let mut delta = vec![];
-    let mut put = |mut v: u64| loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            delta.push(b);
-            break;
-        }
-        delta.push(b | 0x80);
-    };
-    put(base.len() as u64);
-    put(4_000_000_000);
+    super::craft::varint(base.len() as u64, &mut delta);
+    super::craft::varint(4_000_000_000, &mut delta);
     delta.extend_from_slice(&[3, b'a', b'b', b'c']);
     let lie = gix::ObjectId::from_hex(b"00000000000000000000000000000000000000ff").unwrap();
     // An offset delta: the distance from its entry back to the base's, which starts with

@@ -8,41 +8,9 @@ use std::path::Path;
 
 use proptest::prelude::*;
 
+use super::craft::{entry_header, varint, zlib};
 use super::idx::{self, IdxEntry};
 use crate::fuzzing::{read_loose, read_pack};
-
-fn zlib(data: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    let mut w = gix::zlib::stream::deflate::Write::new(Vec::new(), gix::zlib::Compression::DEFAULT);
-    w.write_all(data).unwrap();
-    w.flush().unwrap();
-    w.into_inner()
-}
-
-fn entry_header(kind: u8, mut size: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut c = (kind << 4) | (size & 0x0f) as u8;
-    size >>= 4;
-    while size > 0 {
-        out.push(c | 0x80);
-        c = (size & 0x7f) as u8;
-        size >>= 7;
-    }
-    out.push(c);
-    out
-}
-
-fn varint(mut v: u64, out: &mut Vec<u8>) {
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
 
 /// A small intact pack and its index: two blobs, a tree, an offset delta and a delta by
 /// id.
