@@ -499,31 +499,21 @@ pub fn run(
     // Once cancelled, the files not begun are left out of the report (it is marked
     // incomplete); those under way are finished.
     let results: Vec<FileResult> = pool.install(|| {
+        let scan = |p, known| {
+            counted(
+                progress,
+                &emit,
+                sighted(scan_file(&config.scanner, p, config.max_file_size, known)),
+            )
+        };
         let plain = files
             .par_iter()
             .filter(|_| !cancel.is_cancelled())
-            .map(|p| {
-                counted(
-                    progress,
-                    &emit,
-                    sighted(scan_file(&config.scanner, p, config.max_file_size, None)),
-                )
-            });
+            .map(|p| scan(p, None));
         let work_tree = work_tree_files
             .par_iter()
             .filter(|_| !cancel.is_cancelled())
-            .map(|p| {
-                counted(
-                    progress,
-                    &emit,
-                    sighted(scan_file(
-                        &config.scanner,
-                        p,
-                        config.max_file_size,
-                        Some(&known_blob),
-                    )),
-                )
-            });
+            .map(|p| scan(p, Some(&known_blob)));
         plain.chain(work_tree).collect()
     });
     for r in results {

@@ -103,15 +103,7 @@ pub(crate) fn utf16_regions(
                 if regions.last().is_some_and(|r| at < r.covers().end) {
                     continue;
                 }
-                let floor = regions
-                    .iter()
-                    .rev()
-                    .find(|r| r.origin % 2 == at % 2)
-                    .map_or(0, |r| {
-                        r.covers()
-                            .end
-                            .saturating_sub(2 * decode::UTF16_OVERLAP_UNITS)
-                    });
+                let floor = decode::utf16_floor(&regions, at);
                 regions.push(decode::utf16_region_from(haystack, at, floor));
             }
             regions

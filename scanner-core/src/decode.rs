@@ -223,6 +223,18 @@ fn unit(text: &[u8], at: usize) -> Unit {
 /// window (`candidates.rs`, 8 KiB each way).
 pub(crate) const UTF16_OVERLAP_UNITS: usize = 16384;
 
+/// Where the next region of text aligned as `at` may start reading back from: the end of
+/// the last such region of `regions` (in order), less [`UTF16_OVERLAP_UNITS`]; 0 for none.
+pub(crate) fn utf16_floor(regions: &[Utf16Region], at: usize) -> usize {
+    regions
+        .iter()
+        .rev()
+        .find(|r| r.origin % 2 == at % 2)
+        .map_or(0, |r| {
+            r.covers().end.saturating_sub(2 * UTF16_OVERLAP_UNITS)
+        })
+}
+
 /// The UTF-16 region around the ASCII code unit whose character byte is at `at`.
 ///
 /// A region is the maximal stretch of code units, aligned with `at`, that holds no NUL or

@@ -322,8 +322,7 @@ pub(crate) fn read_pack(
         let limit = alloc_limit(checked.largest, visitor.blob_limit());
         let resolved = resolve::run(
             &pack.map,
-            &checked.spans(),
-            &checked.bases,
+            &checked,
             &idx,
             hash,
             limit as u64,

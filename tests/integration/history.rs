@@ -701,13 +701,7 @@ fn files_git_ignores_are_counted_not_read_in_work_trees_only() {
     repo.write(".env", &credentials_file(43)); // untracked, not ignored: read
     let (code, doc) = json(&["scan", "."], &repo.dir);
     assert_eq!(code, 1);
-    let keys: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["key_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(keys, [key_id(43).as_str()]);
+    assert_eq!(crate::key_ids(&doc), [key_id(43)]);
     assert_eq!(doc["stats"]["files_ignored"], 2);
     let human = run(&["scan", "."], &repo.dir);
     assert!(

@@ -49,7 +49,7 @@ fn wait_within(mut child: Child, limit: Duration, what: &str) -> Run {
 }
 
 /// Starts `leakscan ARGS` in `dir`, standard input empty, its output captured.
-fn spawn_in(dir: &Path, args: &[&str]) -> Child {
+pub(crate) fn spawn_in(dir: &Path, args: &[&str]) -> Child {
     leakscan()
         .args(args)
         .current_dir(dir)
@@ -568,7 +568,7 @@ fn slow_corpus(dir: &Path, n: u64, size: usize) {
     }
 }
 
-fn kill(child: &Child, signal: &str) {
+pub(crate) fn kill(child: &Child, signal: &str) {
     // The shell's own `kill`: no procps needed on a fresh machine.
     let ok = Command::new("sh")
         .args(["-c", &format!("kill {signal} {}", child.id())])
@@ -592,14 +592,10 @@ fn issue12_7_sigint_stops_the_scan_and_reports_what_was_scanned() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("corpus");
     slow_corpus(&corpus, 60, 400 << 10);
-    let mut child = leakscan()
-        .args(["scan", "corpus", "--threads", "1", "--format", "jsonl"])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_in(
+        dir.path(),
+        &["scan", "corpus", "--threads", "1", "--format", "jsonl"],
+    );
     // The first finding line: the scan is under way.
     let mut stdout = child.stdout.take().unwrap();
     let mut first = Vec::new();
@@ -874,14 +870,10 @@ fn issue12_7_sigint_stops_a_history_scan_between_objects() {
     let (_tmp, mut repo) = fixture();
     slow_corpus(&repo.dir.join("corpus"), 60, 400 << 10);
     repo.commit("slow to scan");
-    let child = leakscan()
-        .args(["scan", ".", "--threads", "1", "--format", "json"])
-        .current_dir(&repo.dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_in(
+        &repo.dir,
+        &["scan", ".", "--threads", "1", "--format", "json"],
+    );
     let started = Instant::now();
     std::thread::sleep(Duration::from_millis(800));
     kill(&child, "-INT");

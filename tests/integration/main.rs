@@ -72,6 +72,16 @@ pub(crate) struct Run {
     pub(crate) stderr: String,
 }
 
+/// The key IDs of a JSON report's findings, in report order.
+pub(crate) fn key_ids(doc: &Value) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 pub(crate) fn run(args: &[&str], dir: &Path) -> Run {
     let out = leakscan().args(args).current_dir(dir).output().unwrap();
     Run {
@@ -268,13 +278,7 @@ fn ignored_files_are_scanned_but_git_internals_are_not() {
     std::fs::write(dir.path().join(".git/config"), credentials_file(5)).unwrap();
     let (code, doc) = json(&["scan", "."], dir.path());
     assert_eq!(code, 1);
-    let keys: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["key_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(keys, [key_id(4)]);
+    assert_eq!(key_ids(&doc), [key_id(4)]);
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::hostile::{kill, spawn_in};
 use crate::{credentials_file, json, key_id, secret};
 
 // The signer is private to scanner-verify; the mock checks signatures with the same file,
@@ -618,8 +619,9 @@ fn a_signal_during_verification_stops_the_questions_and_marks_the_rest_unverifie
     }
     let sts = MockSts::start(keys);
     let started = std::time::Instant::now();
-    let child = crate::leakscan()
-        .args([
+    let child = spawn_in(
+        dir.path(),
+        &[
             "scan",
             ".",
             "--format",
@@ -632,24 +634,14 @@ fn a_signal_during_verification_stops_the_questions_and_marks_the_rest_unverifie
             "3",
             "--verify-concurrency",
             "1",
-        ])
-        .current_dir(dir.path())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    );
     // The first question is under way: now the signal.
     while sts.seen.lock().unwrap().requests.values().sum::<usize>() == 0 {
         assert!(started.elapsed() < Duration::from_secs(60), "no request");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let ok = std::process::Command::new("sh")
-        .args(["-c", &format!("kill -INT {}", child.id())])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
+    kill(&child, "-INT");
     let out = child.wait_with_output().unwrap();
     let asked: usize = sts.seen.lock().unwrap().requests.values().sum();
     assert_eq!(

@@ -119,12 +119,7 @@ fn read_line(report: &Report) -> String {
         return parts.join(", ");
     }
     if !report.repositories.is_empty() {
-        let blobs: u64 = report
-            .repositories
-            .iter()
-            .map(|r| r.stats.blobs_scanned)
-            .sum();
-        let commits: u64 = report.repositories.iter().map(|r| r.stats.commits).sum();
+        let (blobs, commits) = history_totals(report);
         parts.push(format!(
             "{} ({}, {})",
             counted(report.repositories.len(), "repository", "repositories"),
@@ -830,12 +825,7 @@ pub fn summary(report: &Report, elapsed: std::time::Duration) -> String {
         )
     };
     if !report.repositories.is_empty() {
-        let blobs: u64 = report
-            .repositories
-            .iter()
-            .map(|r| r.stats.blobs_scanned)
-            .sum();
-        let commits: u64 = report.repositories.iter().map(|r| r.stats.commits).sum();
+        let (blobs, commits) = history_totals(report);
         s += &format!(
             "; {} with {} and {} scanned",
             counted(report.repositories.len(), "repository", "repositories"),
@@ -940,6 +930,13 @@ machine: rotate it.
         }
     }
     out
+}
+
+/// Blobs scanned and commits read, over every repository of the report.
+fn history_totals(report: &Report) -> (u64, u64) {
+    report.repositories.iter().fold((0, 0), |(b, c), r| {
+        (b + r.stats.blobs_scanned, c + r.stats.commits)
+    })
 }
 
 #[cfg(test)]

@@ -97,16 +97,8 @@ pub(crate) fn utf16_regions(text: &[u8], min_ascii: usize) -> Vec<Utf16Region> {
             if decode::is_ascii_unit(text, pos) {
                 run += 1;
                 if run == min_ascii {
-                    let floor = out
-                        .iter()
-                        .rev()
-                        .find(|r| r.origin % 2 == align)
-                        .map_or(0, |r| {
-                            r.covers()
-                                .end
-                                .saturating_sub(2 * decode::UTF16_OVERLAP_UNITS)
-                        });
-                    let region = decode::utf16_region_from(text, pos + 2 - 2 * min_ascii, floor);
+                    let at = pos + 2 - 2 * min_ascii;
+                    let region = decode::utf16_region_from(text, at, decode::utf16_floor(&out, at));
                     pos = (region.origin + 2 * region.narrow.len()).max(pos + 2);
                     run = 0;
                     out.push(region);

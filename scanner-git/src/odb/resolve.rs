@@ -21,7 +21,7 @@ use gix::zlib::{Decompress, FlushDecompress, Status};
 use rayon::prelude::*;
 
 use super::idx::Idx;
-use super::verify::{BASE_UNKNOWN, NO_BASE};
+use super::verify::{Checked, BASE_UNKNOWN, NO_BASE};
 use super::{delta, Visitor};
 
 /// Nested parallel splits of one delta tree at most: each is a new stack of work, so their
@@ -56,7 +56,7 @@ pub(super) struct Span {
 /// The pack being decoded, shared by every thread.
 struct Shared<'a, V> {
     map: &'a [u8],
-    spans: &'a [Span],
+    checked: &'a Checked,
     idx: &'a Idx<'a>,
     hash: gix::hash::Kind,
     forest: Forest,
@@ -74,8 +74,8 @@ struct Shared<'a, V> {
     split_above: u32,
 }
 
-/// Decodes every object of `spans` (all entries of the pack, by offset, none damaged; the
-/// base of each in `bases`) and
+/// Decodes every object of the pack `checked` found intact (the base of each in
+/// [`Checked::bases`]) and
 /// hands it to `visitor`. `release` is called every `release_every` objects (the caller
 /// lets go of the pack's resident pages). The objects are decoded on the threads of the
 /// current rayon pool, or in order on this one with `one_thread`.
@@ -87,8 +87,7 @@ struct Shared<'a, V> {
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run<V: Visitor>(
     map: &[u8],
-    spans: &[Span],
-    bases: &[u32],
+    checked: &Checked,
     idx: &Idx<'_>,
     hash: gix::hash::Kind,
     alloc_limit: u64,
@@ -97,14 +96,14 @@ pub(super) fn run<V: Visitor>(
     release_every: u64,
     one_thread: bool,
 ) -> Result<(), String> {
-    let forest = forest(bases)?;
+    let forest = forest(&checked.bases)?;
     let threads = rayon::current_num_threads().max(1) as u32;
     let shared = Shared {
         map,
-        spans,
+        checked,
         idx,
         hash,
-        split_above: (spans.len() as u32 / (16 * threads)).max(64),
+        split_above: (checked.len() as u32 / (16 * threads)).max(64),
         forest,
         alloc_limit,
         visitor,
@@ -338,7 +337,7 @@ impl Worker {
             s.stop.store(true, Ordering::Relaxed);
             return None;
         }
-        let span = s.spans[k as usize];
+        let span = s.checked.span(k as usize);
         let id = s.idx.id(span.position as usize);
         let result = self.object(s, span, base, s.forest.kids(k).is_empty(), id);
         let (bytes, kind) = match result {
@@ -535,8 +534,7 @@ mod tests {
         let r = pool.install(|| {
             super::run(
                 pack,
-                &checked.spans(),
-                &checked.bases,
+                &checked,
                 &idx,
                 HASH,
                 1 << 30,

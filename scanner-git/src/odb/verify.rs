@@ -75,21 +75,20 @@ impl Checked {
         !self.pack_damage.is_empty() || !self.damaged.is_empty()
     }
 
-    /// Where each entry's bytes are, by offset: what the resolver needs of an intact pack.
-    pub(crate) fn spans(&self) -> Vec<super::resolve::Span> {
-        self.order
-            .iter()
-            .enumerate()
-            .map(|(k, &(offset, position))| super::resolve::Span {
-                offset,
-                end: self
-                    .order
-                    .get(k + 1)
-                    .map_or(self.body_end, |n| n.0)
-                    .min(self.body_end),
-                position,
-            })
-            .collect()
+    /// How many entries the pack has.
+    pub(crate) fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Where the bytes of entry `k` (by offset) are: what the resolver needs of an intact
+    /// pack.
+    pub(crate) fn span(&self, k: usize) -> super::resolve::Span {
+        let (offset, position) = self.order[k];
+        super::resolve::Span {
+            offset,
+            end: entry_end(&self.order, k, self.body_end),
+            position,
+        }
     }
 
     /// Every object of the index by offset, with its state; deltas of damaged objects
@@ -105,11 +104,7 @@ impl Checked {
             .iter()
             .enumerate()
             .map(|(k, &(offset, i))| {
-                let end = self
-                    .order
-                    .get(k + 1)
-                    .map_or(self.body_end, |n| n.0)
-                    .min(self.body_end);
+                let end = entry_end(&self.order, k, self.body_end);
                 let header = usize::try_from(offset)
                     .ok()
                     .and_then(|o| pack_data.get(o..usize::try_from(end).ok()?))
@@ -194,8 +189,7 @@ pub(crate) fn check(
             let mut bases = Vec::with_capacity(chunk.len());
             for (j, &(offset, i)) in chunk.iter().enumerate() {
                 let k = c * CHUNK + j;
-                // A truncated pack's next offset may lie beyond its end.
-                let end = order.get(k + 1).map_or(body_end, |n| n.0).min(body_end);
+                let end = entry_end(&order, k, body_end);
                 let mut base = BASE_UNKNOWN;
                 if let Some(state) = check_entry(
                     pack_data,
@@ -277,6 +271,12 @@ pub(crate) fn check(
         trailer,
         body_end,
     }
+}
+
+/// Where entry `k` of `order` ends: where the next one starts, or the trailer (a truncated
+/// pack's next offset may lie beyond its end).
+fn entry_end(order: &[(u64, u32)], k: usize, body_end: u64) -> u64 {
+    order.get(k + 1).map_or(body_end, |n| n.0).min(body_end)
 }
 
 /// Checks the entry at `offset`, which ends at `end` (the last one, `is_last`, may run
